@@ -1,0 +1,42 @@
+# The README's two commands are `make run` and `make test`; the rest are helpers.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: help install run test unit bench lint stack-up stack-down clean
+
+help: ## this list
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## make the virtual environment and install Aduan into it
+
+run: install ## the platform: stack, workers, API, demo data (prints the URL; Ctrl-C stops it)
+	$(BIN)/aduan run
+
+test: install ## the whole test suite against a real Kafka and Elasticsearch, started and stopped here
+	deploy/local/with-stack.sh $(BIN)/pytest $(PYTEST_ARGS)
+
+unit: install ## the unit tests alone (no services)
+	$(BIN)/pytest -m unit $(PYTEST_ARGS)
+
+bench: install ## the benchmarks (tests/benchmarks), on the real stack
+	deploy/local/with-stack.sh $(BIN)/python -m tests.benchmarks.intake $(BENCH_ARGS)
+
+lint: install ## ruff
+	$(BIN)/ruff check .
+
+stack-up: install ## start Kafka and Elasticsearch only
+	$(BIN)/aduan stack up
+
+stack-down: install ## stop them
+	$(BIN)/aduan stack down
+
+clean: ## remove the virtual environment (the stack cache in .stack/ is kept)
+	rm -rf $(VENV)

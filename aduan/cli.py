@@ -1,0 +1,192 @@
+"""The `aduan` command line: the local stack, bootstrap, workers, the API, demo data, `run`."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Annotated
+
+import typer
+
+from aduan.settings import Settings
+
+cli = typer.Typer(help="Aduan: pengaduan masyarakat / public complaints platform.", no_args_is_help=True,
+                  add_completion=False)
+stack_cli = typer.Typer(help="The local Kafka broker and Elasticsearch node (deploy/local).",
+                        no_args_is_help=True)
+cli.add_typer(stack_cli, name="stack")
+
+Services = Annotated[
+    list[str] | None,
+    typer.Option("--only", help="kafka or elasticsearch (repeatable); both when not given"),
+]
+
+
+def _stack_config(settings: Settings):
+    from deploy.local.stack import StackConfig
+
+    return StackConfig(
+        stack_dir=settings.stack_dir,
+        kafka_port=settings.kafka_port,
+        kafka_controller_port=settings.kafka_controller_port,
+        es_port=settings.es_port,
+        es_transport_port=settings.es_transport_port,
+        kafka_heap_mb=settings.kafka_heap_mb,
+        es_heap_mb=settings.es_heap_mb,
+    )
+
+
+def _services(only: list[str] | None) -> tuple[str, ...]:
+    allowed = ("kafka", "elasticsearch")
+    chosen = tuple(only or allowed)
+    for name in chosen:
+        if name not in allowed:
+            raise typer.BadParameter(f"{name!r} is not one of {', '.join(allowed)}", param_hint="--only")
+    return chosen
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(message, err=True, fg=typer.colors.RED)
+    return typer.Exit(1)
+
+
+@stack_cli.command("up")
+def stack_up(only: Services = None) -> None:
+    """Fetch (once, with mvn), start and wait for Kafka and Elasticsearch on 127.0.0.1."""
+    from deploy.local.stack import StackError, up
+
+    try:
+        up(_stack_config(Settings()), _services(only))
+    except StackError as exc:
+        raise _fail(str(exc)) from None
+
+
+@stack_cli.command("down")
+def stack_down(only: Services = None) -> None:
+    """Stop exactly the processes `aduan stack up` started."""
+    from deploy.local.stack import StackError, down
+
+    try:
+        down(_stack_config(Settings()), _services(only))
+    except StackError as exc:
+        raise _fail(str(exc)) from None
+
+
+@stack_cli.command("status")
+def stack_status(only: Services = None) -> None:
+    """Say what runs where, with its memory."""
+    from deploy.local.stack import status
+
+    for s in status(_stack_config(Settings()), _services(only)):
+        typer.echo(f"{s.name:14} {'running' if s.running else 'stopped':8} pid={s.pid or '-'} "
+                   f"port={s.port} {s.detail}")
+
+
+@cli.command()
+def bootstrap() -> None:
+    """Create the topics and indices that are missing; report those that differ from the settings."""
+    from aduan.bootstrap import bootstrap as run_bootstrap
+
+    try:
+        run_bootstrap(Settings())
+    except Exception as exc:  # noqa: BLE001 - the CLI's job is to say what failed
+        raise _fail(f"bootstrap failed: {exc}") from None
+
+
+@cli.command()
+def worker(loglevel: Annotated[str, typer.Option(help="debug, info, warning or error")] = "info") -> None:
+    """Run a faust worker: the case agent and the projection agent. Start several to share partitions."""
+    from aduan.bootstrap import bootstrap as run_bootstrap
+
+    run_bootstrap(Settings(), log=lambda m: typer.echo(m, err=True))
+    from stream_processors import agents  # noqa: F401 - registers the agents on the app
+    from stream_processors.app import app
+
+    sys.argv = [sys.argv[0], "worker", f"--loglevel={loglevel}", "--without-web"]
+    app.main()
+
+
+@cli.command()
+def api(
+    host: Annotated[str | None, typer.Option(help="bind address (default ADUAN_API_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (default ADUAN_API_PORT)")] = None,
+    workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
+) -> None:
+    """Serve the web pages and the JSON API."""
+    import uvicorn
+
+    settings = Settings()
+    uvicorn.run("api.app:create_app", factory=True, host=host or settings.api_host, port=port or settings.api_port,
+                workers=workers, log_level="info")
+
+
+@cli.command()
+def demo(count: Annotated[int, typer.Option(help="how many demo complaints to submit")] = 40) -> None:
+    """Submit demo complaints through the running API (the real path: HTTP, Kafka, agents, index)."""
+    from aduan.demo import submit_demo_complaints
+
+    settings = Settings()
+    try:
+        ids = submit_demo_complaints(settings.base_url, count, log=typer.echo)
+    except Exception as exc:  # noqa: BLE001
+        raise _fail(f"demo data failed: {exc}") from None
+    typer.echo(f"{len(ids)} demo complaints submitted, e.g. {settings.base_url}/api/v1/complaints/{ids[0]}")
+
+
+@cli.command()
+def run(
+    demo_count: Annotated[int, typer.Option(help="demo complaints to load (0 for none)")] = 40,
+    workers: Annotated[int, typer.Option(help="faust worker processes")] = 1,
+    keep_stack: Annotated[bool, typer.Option(help="leave Kafka and Elasticsearch running on exit")] = False,
+) -> None:
+    """Everything on one machine: stack, bootstrap, worker(s), API, demo data. Ctrl-C stops it all."""
+    from aduan.bootstrap import bootstrap as run_bootstrap
+    from aduan.demo import submit_demo_complaints, wait_ready
+
+    settings = Settings()
+    stack_up()
+    children: list[subprocess.Popen] = []
+    try:
+        run_bootstrap(settings)
+        exe = [sys.executable, "-m", "aduan.cli"]
+        for i in range(workers):
+            env = {**os.environ, "ADUAN_WORKER_WEB_PORT": str(settings.worker_web_port + i)}
+            children.append(subprocess.Popen([*exe, "worker"], env=env, start_new_session=True))
+        children.append(subprocess.Popen([*exe, "api"], start_new_session=True))
+        wait_ready(settings.base_url, timeout_s=120)
+        if demo_count:
+            submit_demo_complaints(settings.base_url, demo_count, log=typer.echo)
+        typer.secho(f"\nAduan is running: {settings.base_url}  (API docs: {settings.base_url}/docs)\n"
+                    "Press Ctrl-C to stop.", fg=typer.colors.GREEN, bold=True)
+        while all(c.poll() is None for c in children):
+            time.sleep(1)
+        raise _fail("a worker or the API stopped; see the output above")
+    except KeyboardInterrupt:
+        typer.echo("\nstopping…")
+    finally:
+        for child in children:
+            _stop(child)
+        if not keep_stack:
+            stack_down()
+
+
+def _stop(child: subprocess.Popen, timeout_s: float = 20) -> None:
+    if child.poll() is not None:
+        return
+    child.send_signal(signal.SIGTERM)
+    try:
+        child.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""Demo data: realistic complaints submitted through the running API, and a readiness wait."""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Callable
+
+import httpx
+
+# (category, title, description) — written the way citizens write to LAPOR!.
+SAMPLES = [
+    ("jalan-jembatan", "Jalan berlubang di depan pasar",
+     "Jalan di depan pasar berlubang besar dan tergenang air saat hujan, sudah dua motor jatuh minggu ini."),
+    ("jalan-jembatan", "Jembatan kayu rapuh",
+     "Papan jembatan penghubung desa sudah lapuk dan beberapa hilang, anak sekolah takut menyeberang."),
+    ("sampah-kebersihan", "Sampah tidak diangkut",
+     "Sampah di TPS dekat rumah sudah seminggu tidak diangkut, bau menyengat dan banyak lalat."),
+    ("lingkungan", "Sungai tercemar limbah",
+     "Air sungai berubah warna dan berbau sejak pabrik di hulu beroperasi, ikan banyak yang mati."),
+    ("kesehatan", "Puskesmas tutup lebih awal",
+     "Puskesmas sudah tutup jam 11 siang padahal jadwal sampai jam 2, warga yang antre disuruh pulang."),
+    ("pendidikan", "Pungutan di sekolah",
+     "Sekolah meminta uang pembangunan kepada orang tua murid tanpa rapat komite dan tanpa kuitansi."),
+    ("transportasi", "Lampu lalu lintas mati",
+     "Lampu lalu lintas di simpang lima mati sejak tiga hari, lalu lintas macet dan rawan kecelakaan."),
+    ("bantuan-sosial", "Bansos tidak tepat sasaran",
+     "Keluarga kami terdaftar tetapi tidak menerima bantuan, sementara tetangga yang mampu menerima."),
+    ("bencana", "Banjir setiap hujan deras",
+     "Permukiman kami kebanjiran setiap hujan deras karena saluran air tersumbat, air masuk ke rumah."),
+    ("ketertiban", "Pedagang di trotoar",
+     "Trotoar di sepanjang jalan utama dipakai pedagang sehingga pejalan kaki harus turun ke jalan."),
+    ("administrasi-kependudukan", "KTP-el belum jadi",
+     "Sudah tiga bulan sejak perekaman, KTP-el saya belum juga dicetak dengan alasan blangko habis."),
+    ("pelayanan-publik", "Diminta uang pelicin",
+     "Petugas meminta uang tambahan agar berkas izin usaha saya diproses lebih cepat."),
+]
+
+
+def demo_complaint(rng: random.Random, regions: list[dict]) -> dict:
+    category, title, description = rng.choice(SAMPLES)
+    regency = rng.choice(regions)
+    district = rng.choice(regency["districts"])
+    return {
+        "category": category,
+        "title": title,
+        "description": description,
+        "regency": regency["code"],
+        "district": district["code"],
+        "client_request_id": str(uuid.UUID(int=rng.getrandbits(128))),
+        "anonymous": rng.random() < 0.1,
+        "confidential": rng.random() < 0.05,
+    }
+
+
+def submit_demo_complaints(base_url: str, count: int, log: Callable[[str], None] = print,
+                           seed: int = 17) -> list[str]:
+    """Submit `count` complaints; the fixed seed gives the same request ids, so a re-run adds none."""
+    rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
+    ids: list[str] = []
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        regions = client.get("/api/v1/regions").raise_for_status().json()
+        for i in range(count):
+            response = client.post("/api/v1/complaints", json=demo_complaint(rng, regions))
+            response.raise_for_status()
+            ids.append(response.json()["tracking_id"])
+            if (i + 1) % 10 == 0 or i + 1 == count:
+                log(f"demo: {i + 1}/{count} complaints submitted")
+    return ids
+
+
+def wait_ready(base_url: str, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    last = "no answer"
+    while time.monotonic() < deadline:
+        try:
+            response = httpx.get(f"{base_url}/readyz", timeout=5)
+            if response.status_code == 200:
+                return
+            last = response.text
+        except httpx.HTTPError as exc:
+            last = repr(exc)
+        time.sleep(0.5)
+    raise TimeoutError(f"{base_url} not ready after {timeout_s:.0f} s: {last}")

@@ -1,0 +1,92 @@
+"""Settings from environment variables (prefix ``ADUAN_``), each with a documented default.
+
+The README's "Configuration" table lists them; keep it in step with this class.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_JURISDICTION = Path(__file__).resolve().parent / "jurisdictions" / "bengkulu.yaml"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ADUAN_", extra="ignore")
+
+    # Jurisdiction
+    jurisdiction_file: Path = Field(DEFAULT_JURISDICTION, description="YAML file of the jurisdiction")
+
+    # Kafka
+    kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers, comma-separated")
+    topic_prefix: str = Field("", description="prefix of every topic name (isolates test runs)")
+    partitions: int = Field(6, ge=1, le=1000, description="partitions of each topic created at start")
+    replication_factor: int = Field(1, ge=1, description="replication factor of topics created at start")
+    kafka_confirm_timeout_s: float = Field(
+        10.0, gt=0, description="longest wait for Kafka to confirm a submission before answering 503"
+    )
+
+    # Elasticsearch
+    es_url: str = Field("http://127.0.0.1:9200", description="Elasticsearch URL(s), comma-separated")
+    index_prefix: str = Field("", description="prefix of every index and alias name")
+    index_shards: int = Field(1, ge=1)
+    index_replicas: int = Field(0, ge=0)
+
+    # Stream processors
+    app_id: str = Field("aduan", description="faust application id (consumer group and table prefix)")
+    worker_web_port: int = Field(6066, description="faust worker's web port (status, metrics)")
+    projection_batch: int = Field(500, ge=1, description="most events indexed in one bulk request")
+
+    # API
+    api_host: str = Field("127.0.0.1")
+    api_port: int = Field(8000)
+    public_url: str = Field("", description="URL the API is reached at (default http://api_host:api_port)")
+
+    # Local stack (deploy/local), used only by `aduan stack` and `make run` / `make test`
+    stack_dir: Path = Field(REPO_ROOT / ".stack", description="cache, data and logs of the local stack")
+    kafka_port: int = Field(9092)
+    kafka_controller_port: int = Field(9093)
+    es_port: int = Field(9200)
+    es_transport_port: int = Field(9300)
+    kafka_heap_mb: int = Field(512, ge=128, le=1024)
+    es_heap_mb: int = Field(512, ge=256, le=1024)
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.api_host}:{self.api_port}"
+
+    @property
+    def es_hosts(self) -> list[str]:
+        return [u.strip() for u in self.es_url.split(",") if u.strip()]
+
+    @cached_property
+    def topics(self) -> Topics:
+        return Topics(self.topic_prefix)
+
+    @cached_property
+    def indices(self) -> Indices:
+        return Indices(self.index_prefix)
+
+
+class Topics:
+    """Every topic name in one place, so producers, agents and tests agree."""
+
+    def __init__(self, prefix: str) -> None:
+        self.submissions = f"{prefix}complaints.submitted"
+        self.commands = f"{prefix}cases.commands"
+        self.events = f"{prefix}cases.events"
+        self.dead_letter = f"{prefix}aduan.deadletter"
+
+    def all(self) -> list[str]:
+        return [self.submissions, self.commands, self.events, self.dead_letter]
+
+
+class Indices:
+    """Alias names the app reads and writes; each alias points at one concrete index."""
+
+    def __init__(self, prefix: str) -> None:
+        self.cases = f"{prefix}cases"

@@ -1,0 +1,1 @@
+"""FastAPI routes, Jinja2 templates, static files and auth."""

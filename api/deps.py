@@ -1,0 +1,37 @@
+"""What routes need, as `Annotated` aliases, so each route states its needs in its signature."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from elasticsearch import AsyncElasticsearch
+from fastapi import Depends, Request
+
+from aduan.settings import Settings
+from domain.jurisdiction import Jurisdiction
+from producers.intake import Intake
+from producers.kafka import EventProducer
+
+
+@dataclass
+class Services:
+    settings: Settings
+    jurisdiction: Jurisdiction
+    producer: EventProducer
+    intake: Intake
+    es: AsyncElasticsearch
+
+
+def _services(request: Request) -> Services:
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(_services)]
+
+
+def _jurisdiction(request: Request) -> Jurisdiction:
+    return request.app.state.services.jurisdiction
+
+
+JurisdictionDep = Annotated[Jurisdiction, Depends(_jurisdiction)]

@@ -1,0 +1,99 @@
+"""Citizens' complaints over JSON: submit one, read its citizen view."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, HTTPException, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from api.deps import JurisdictionDep, ServicesDep
+from api.schemas import AgencyRef, ComplaintAccepted, ComplaintCreate, ComplaintPublic, TimelineItem
+from domain.case import Case, apply
+from domain.complaint import Complaint
+from domain.ids import normalize_case_id
+from domain.jurisdiction import Jurisdiction
+from producers.kafka import NotConfirmed
+from search.cases import get_case, write_cases
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/api/v1/complaints", tags=["complaints"])
+
+UNAVAILABLE = (
+    "Pengaduan belum dapat disimpan, silakan coba lagi sebentar lagi. / "
+    "Your complaint could not be recorded yet; please try again shortly."
+)
+
+
+def check_codes(body: ComplaintCreate, jurisdiction: Jurisdiction) -> None:
+    """Codes must name this jurisdiction's category, regency and district: 422 naming the field."""
+    errors = []
+    if jurisdiction.category(body.category) is None:
+        errors.append(("category", body.category, "kategori tidak dikenal / unknown category"))
+    regency = jurisdiction.regency(body.regency)
+    if regency is None:
+        errors.append(("regency", body.regency, "kabupaten/kota tidak dikenal / unknown regency"))
+    elif body.district is not None and body.district not in {d.code for d in regency.districts}:
+        errors.append(("district", body.district, "kecamatan tidak dikenal / unknown district"))
+    if errors:
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": ("body", field), "msg": msg, "input": value}
+             for field, value, msg in errors]
+        )
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=ComplaintAccepted,
+             responses={503: {"description": "Kafka did not confirm the submission"}})
+async def submit_complaint(body: ComplaintCreate, services: ServicesDep) -> ComplaintAccepted | JSONResponse:
+    check_codes(body, services.jurisdiction)
+    complaint = Complaint(**body.model_dump(), channel="api")
+    try:
+        receipt = await services.intake.submit(complaint)
+    except NotConfirmed as exc:
+        log.error("submission not confirmed by Kafka: %s", exc)
+        return JSONResponse({"detail": UNAVAILABLE}, status_code=503, headers={"Retry-After": "10"})
+    await _write_receipt(services, apply(None, receipt.event))
+    return ComplaintAccepted(
+        tracking_id=receipt.case_id,
+        status="received",
+        status_url=f"{services.settings.base_url}/api/v1/complaints/{receipt.case_id}",
+    )
+
+
+async def _write_receipt(services, case: Case) -> None:
+    # The case agent will project this same first event; writing it now (same version, same
+    # document) lets the citizen read their case at once. Kafka already has it, so a failure here
+    # loses nothing: the projection catches up.
+    try:
+        await write_cases(services.es, services.settings.indices.cases, [case])
+    except Exception as exc:  # noqa: BLE001 - best effort by design
+        log.warning("receipt of case %s not indexed yet: %s", case.case_id, exc)
+
+
+@router.get("/{tracking_id}", response_model=ComplaintPublic, responses={404: {"description": "No such case"}})
+async def read_complaint(tracking_id: str, services: ServicesDep, jurisdiction: JurisdictionDep) -> ComplaintPublic:
+    case_id = normalize_case_id(tracking_id)
+    case = await get_case(services.es, services.settings.indices.cases, case_id) if case_id else None
+    if case is None:
+        raise HTTPException(404, "Kasus tidak ditemukan / case not found")
+    return citizen_view(case, jurisdiction)
+
+
+def citizen_view(case: Case, jurisdiction: Jurisdiction) -> ComplaintPublic:
+    agency = jurisdiction.agency(case.agency) if case.agency else None
+    return ComplaintPublic(
+        tracking_id=case.case_id,
+        status=case.status.value,
+        category=case.complaint.category,
+        regency=case.complaint.regency,
+        district=case.complaint.district,
+        agency=AgencyRef(code=agency.code, name=agency.name) if agency else None,
+        submitted_at=case.submitted_at,
+        updated_at=case.updated_at,
+        timeline=[
+            TimelineItem(type=t.type, status=t.status.value, occurred_at=t.occurred_at,
+                         by=t.actor.agency or t.actor.role)
+            for t in case.timeline
+        ],
+    )

@@ -1,0 +1,45 @@
+"""Liveness (the process answers) and readiness (Kafka and Elasticsearch answer)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from api.deps import ServicesDep
+
+router = APIRouter(tags=["health"])
+CHECK_TIMEOUT_S = 3.0
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(services: ServicesDep) -> JSONResponse:
+    kafka, es = await asyncio.gather(_kafka(services), _elasticsearch(services))
+    ready = kafka == "ok" and es == "ok"
+    return JSONResponse({"status": "ready" if ready else "not ready", "kafka": kafka, "elasticsearch": es},
+                        status_code=200 if ready else 503)
+
+
+async def _kafka(services) -> str:
+    try:
+        partitions = await asyncio.wait_for(
+            asyncio.to_thread(services.producer.partitions_for, services.settings.topics.submissions),
+            CHECK_TIMEOUT_S,
+        )
+    except Exception as exc:  # noqa: BLE001 - any failure means not ready; say which
+        return f"unreachable: {exc!r}"[:300]
+    return "ok" if partitions else "topic missing"
+
+
+async def _elasticsearch(services) -> str:
+    try:
+        health = await services.es.cluster.health(timeout="2s", request_timeout=CHECK_TIMEOUT_S)
+    except Exception as exc:  # noqa: BLE001
+        return f"unreachable: {exc!r}"[:300]
+    return "ok" if health["status"] in ("green", "yellow") else f"cluster {health['status']}"

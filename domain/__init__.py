@@ -1,0 +1,1 @@
+"""Aduan's rules, pure and without I/O: events, the case, routing, the jurisdiction's shape."""

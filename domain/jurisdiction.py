@@ -1,0 +1,123 @@
+"""The shape of a jurisdiction's configuration and the checks that make it safe to run on.
+
+A jurisdiction (Bengkulu first) names its regencies and districts, its agencies, its complaint
+categories and the routing rules between them. Cross-references are checked here so that a bad
+file stops start-up with a message naming the field, instead of a case routed nowhere at run time.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ANY_REGENCY = "*"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class District(_Strict):
+    code: str = Field(pattern=r"^\d{2}\.\d{2}\.\d{2}$")
+    name: str = Field(min_length=1)
+
+
+class Regency(_Strict):
+    code: str = Field(pattern=r"^\d{2}\.\d{2}$")
+    name: str = Field(min_length=1)
+    capital: str | None = None
+    districts: tuple[District, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _districts_belong_here(self) -> Regency:
+        for i, d in enumerate(self.districts):
+            if not d.code.startswith(self.code + "."):
+                raise ValueError(f"districts[{i}].code {d.code!r} does not start with {self.code}.")
+        _no_duplicates("districts", [d.code for d in self.districts])
+        return self
+
+
+class Agency(_Strict):
+    code: str = Field(pattern=r"^[A-Z0-9][A-Z0-9-]{1,31}$")
+    name: str = Field(min_length=1)
+    name_en: str | None = None
+    regency: str | None = None  # None: province-wide
+
+
+class Category(_Strict):
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")
+    name: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+    description: str = ""
+    description_en: str = ""
+
+
+class RoutingRule(_Strict):
+    category: str
+    regency: str = ANY_REGENCY
+    agency: str
+
+
+class Jurisdiction(_Strict):
+    code: str = Field(pattern=r"^[a-z][a-z0-9-]{1,31}$")
+    name: str
+    timezone: str
+    case_prefix: str = Field(pattern=r"^[A-Z]{2,5}$")
+    regencies: tuple[Regency, ...] = Field(min_length=1)
+    agencies: tuple[Agency, ...] = Field(min_length=1)
+    categories: tuple[Category, ...] = Field(min_length=1)
+    routing: tuple[RoutingRule, ...] = Field(min_length=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Jurisdiction:
+        _no_duplicates("regencies", [r.code for r in self.regencies])
+        _no_duplicates("agencies", [a.code for a in self.agencies])
+        _no_duplicates("categories", [c.code for c in self.categories])
+        regencies = {r.code for r in self.regencies}
+        agencies = {a.code for a in self.agencies}
+        categories = {c.code for c in self.categories}
+        for i, a in enumerate(self.agencies):
+            if a.regency is not None and a.regency not in regencies:
+                raise ValueError(f"agencies[{i}].regency: unknown regency {a.regency!r}")
+        for i, rule in enumerate(self.routing):
+            if rule.category not in categories:
+                raise ValueError(f"routing[{i}].category: unknown category {rule.category!r}")
+            if rule.regency != ANY_REGENCY and rule.regency not in regencies:
+                raise ValueError(f"routing[{i}].regency: unknown regency {rule.regency!r}")
+            if rule.agency not in agencies:
+                raise ValueError(f"routing[{i}].agency: unknown agency {rule.agency!r}")
+        # Every submission must land somewhere: each category needs a rule for every regency.
+        for c in self.categories:
+            covered = {r.regency for r in self.routing if r.category == c.code}
+            if ANY_REGENCY not in covered and not regencies <= covered:
+                missing = ", ".join(sorted(regencies - covered))
+                raise ValueError(f"routing: category {c.code!r} has no rule for regencies {missing}")
+        return self
+
+    # Look-ups used by the API and the agents; tuples keep the model hashable and immutable.
+    def regency(self, code: str) -> Regency | None:
+        return next((r for r in self.regencies if r.code == code), None)
+
+    def agency(self, code: str) -> Agency | None:
+        return next((a for a in self.agencies if a.code == code), None)
+
+    def category(self, code: str) -> Category | None:
+        return next((c for c in self.categories if c.code == code), None)
+
+
+def _no_duplicates(field: str, codes: list[str]) -> None:
+    seen: set[str] = set()
+    for i, code in enumerate(codes):
+        if code in seen:
+            raise ValueError(f"{field}[{i}].code: duplicate code {code!r}")
+        seen.add(code)

@@ -1,0 +1,45 @@
+"""Intake: a complaint from any channel becomes a `complaint.submitted` event on Kafka."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from domain.case import submission_event
+from domain.complaint import Complaint
+from domain.events import Event
+from domain.ids import case_id_for_request, case_id_from_bytes
+from producers.kafka import EventProducer, encode
+
+
+@dataclass(frozen=True)
+class Receipt:
+    case_id: str
+    event: Event
+
+
+class Intake:
+    def __init__(self, producer: EventProducer, topic: str, case_prefix: str) -> None:
+        self._producer = producer
+        self._topic = topic
+        self._prefix = case_prefix
+
+    def _prepare(self, complaint: Complaint, now: datetime | None) -> Receipt:
+        if complaint.client_request_id:
+            case_id = case_id_for_request(self._prefix, complaint.client_request_id)
+        else:
+            case_id = case_id_from_bytes(self._prefix, os.urandom(8))
+        event = submission_event(case_id, complaint, now or datetime.now(UTC))
+        return Receipt(case_id, event)
+
+    async def submit(self, complaint: Complaint, now: datetime | None = None) -> Receipt:
+        """Returns once Kafka confirmed the submission; raises `NotConfirmed` otherwise."""
+        receipt = self._prepare(complaint, now)
+        await self._producer.send(self._topic, receipt.case_id, encode(receipt.event))
+        return receipt
+
+    def submit_sync(self, complaint: Complaint, now: datetime | None = None) -> Receipt:
+        receipt = self._prepare(complaint, now)
+        self._producer.send_sync(self._topic, receipt.case_id, encode(receipt.event))
+        return receipt

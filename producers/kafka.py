@@ -1,0 +1,111 @@
+"""A kafka-python producer that says when Kafka has *confirmed* a write, or that it could not.
+
+acks=all and the idempotent producer: a write is confirmed once every in-sync replica has it, and a
+retried batch is never written twice. The API answers 202 only after `send` returns; a failure or
+a timeout raises `NotConfirmed`, which the API turns into 503 (DESIGN.md rule 9).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from typing import Any
+
+from kafka import KafkaProducer
+from kafka.errors import KafkaError
+
+
+class NotConfirmed(Exception):
+    """Kafka did not confirm the write in time, or refused it."""
+
+
+class EventProducer:
+    def __init__(self, bootstrap: str, confirm_timeout_s: float = 10.0, client_id: str = "aduan-api",
+                 **extra: Any) -> None:
+        self._bootstrap = [b.strip() for b in bootstrap.split(",") if b.strip()]
+        self._timeout_ms = int(confirm_timeout_s * 1000)
+        self._client_id = client_id
+        self._extra = extra
+        self._producer: KafkaProducer | None = None
+        self._lock = threading.Lock()
+
+    def _client(self) -> KafkaProducer:
+        # Made on first use so the API starts (and /readyz can say why it is not ready) while Kafka
+        # is down; kafka-python's constructor talks to the cluster.
+        with self._lock:
+            if self._producer is None:
+                try:
+                    self._producer = KafkaProducer(
+                        bootstrap_servers=self._bootstrap,
+                        client_id=self._client_id,
+                        acks="all",
+                        enable_idempotence=True,
+                        linger_ms=5,
+                        compression_type=None,
+                        max_block_ms=self._timeout_ms,
+                        request_timeout_ms=min(self._timeout_ms, 30_000),
+                        delivery_timeout_ms=self._timeout_ms + 1,
+                        bootstrap_timeout_ms=self._timeout_ms,
+                        **self._extra,
+                    )
+                except KafkaError as exc:
+                    raise NotConfirmed(f"Kafka is not reachable at {','.join(self._bootstrap)}: {exc}") from exc
+            return self._producer
+
+    def send_sync(self, topic: str, key: str, value: bytes) -> Any:
+        """Send and wait for the confirmation; returns kafka-python's RecordMetadata."""
+        try:
+            future = self._client().send(topic, key=key.encode(), value=value)
+            return future.get(timeout=self._timeout_ms / 1000 + 1)
+        except KafkaError as exc:
+            raise NotConfirmed(f"Kafka did not confirm the write to {topic}: {exc}") from exc
+
+    async def send(self, topic: str, key: str, value: bytes) -> Any:
+        """The same, without holding the event loop while kafka-python works on its own thread."""
+        loop = asyncio.get_running_loop()
+        confirmed: asyncio.Future[Any] = loop.create_future()
+
+        def _settle(result: Any = None, error: BaseException | None = None) -> None:
+            if confirmed.done():
+                return
+            if error is not None:
+                confirmed.set_exception(error)
+            else:
+                confirmed.set_result(result)
+
+        try:
+            # send() itself may block up to max_block_ms waiting for metadata, so it runs in a thread.
+            future = await asyncio.to_thread(lambda: self._client().send(topic, key=key.encode(), value=value))
+        except KafkaError as exc:
+            raise NotConfirmed(f"Kafka did not accept the write to {topic}: {exc}") from exc
+        future.add_callback(lambda md: loop.call_soon_threadsafe(_settle, md))
+        future.add_errback(lambda exc: loop.call_soon_threadsafe(_settle, None, exc))
+        try:
+            return await asyncio.wait_for(confirmed, timeout=self._timeout_ms / 1000 + 1)
+        except (KafkaError, TimeoutError) as exc:
+            raise NotConfirmed(f"Kafka did not confirm the write to {topic} in time: {exc!r}") from exc
+
+    def partitions_for(self, topic: str) -> set[int] | None:
+        """The topic's partitions, from the cluster's metadata (used by /readyz)."""
+        try:
+            return self._client().partitions_for(topic)
+        except KafkaError as exc:
+            raise NotConfirmed(f"Kafka metadata unavailable: {exc}") from exc
+
+    def flush(self, timeout_s: float = 10.0) -> None:
+        if self._producer is not None:
+            self._producer.flush(timeout=timeout_s)
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        with self._lock:
+            if self._producer is not None:
+                self._producer.close(timeout=timeout_s)
+                self._producer = None
+
+
+def encode(model_or_dict: Any) -> bytes:
+    """One JSON encoding for every message we write."""
+    if hasattr(model_or_dict, "model_dump_json"):
+        return model_or_dict.model_dump_json().encode()
+    return json.dumps(model_or_dict, separators=(",", ":"), default=str).encode()

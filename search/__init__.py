@@ -1,0 +1,1 @@
+"""Elasticsearch: index definitions, documents built from case state, and the queries on them."""

@@ -1,0 +1,112 @@
+"""Reads and writes of the internal `cases` projection.
+
+The projection keeps no state of its own beyond a cache: each document carries the case state it
+was built from, so a worker that takes a partition over continues from what the index holds.
+Writes use ``version = seq`` with ``version_type=external`` (DESIGN.md rule 4): replaying an event
+leaves the document, and its version, as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from elasticsearch import AsyncElasticsearch, NotFoundError
+from elasticsearch.helpers import async_bulk
+
+from domain.case import Case, SequenceError, apply
+from domain.events import Event
+from search.documents import case_from_document, index_action
+
+log = logging.getLogger(__name__)
+
+
+async def get_case(es: AsyncElasticsearch, alias: str, case_id: str) -> Case | None:
+    """Realtime get: a case is readable as soon as it is written, refresh or not."""
+    try:
+        found = await es.get(index=alias, id=case_id, realtime=True)
+    except NotFoundError:
+        return None
+    return case_from_document(found["_source"])
+
+
+async def write_cases(es: AsyncElasticsearch, alias: str, cases: list[Case]) -> int:
+    """Index each case at version = seq; returns how many were newer than what the index held."""
+    if not cases:
+        return 0
+    written, errors = await async_bulk(
+        es, (index_action(alias, c) for c in cases), raise_on_error=False, stats_only=False
+    )
+    real = [e for e in errors if next(iter(e.values())).get("status") != 409]
+    if real:
+        raise RuntimeError(f"indexing failed for {len(real)} case(s): {real[:3]}")
+    return written
+
+
+@dataclass
+class ProjectionResult:
+    written: int = 0
+    skipped: int = 0
+    failed: list[tuple[Event, str]] = field(default_factory=list)
+
+
+class CaseProjection:
+    """Applies batches of case events to the `cases` index."""
+
+    def __init__(self, es: AsyncElasticsearch, alias: str, cache_size: int = 50_000) -> None:
+        self._es = es
+        self._alias = alias
+        self._cache: OrderedDict[str, Case] = OrderedDict()
+        self._cache_size = cache_size
+
+    async def _load(self, case_ids: list[str]) -> dict[str, Case | None]:
+        if not case_ids:
+            return {}
+        found = await self._es.mget(index=self._alias, ids=case_ids, realtime=True)
+        return {d["_id"]: case_from_document(d["_source"]) if d.get("found") else None for d in found["docs"]}
+
+    def _remember(self, case: Case) -> None:
+        self._cache[case.case_id] = case
+        self._cache.move_to_end(case.case_id)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+    async def project(self, events: list[Event]) -> ProjectionResult:
+        result = ProjectionResult()
+        by_case: dict[str, list[Event]] = {}
+        for event in events:
+            by_case.setdefault(event.case_id, []).append(event)
+        states: dict[str, Case | None] = {cid: self._cache.get(cid) for cid in by_case}
+        states.update(await self._load([cid for cid, s in states.items() if s is None]))
+
+        changed: list[Case] = []
+        for case_id, case_events in by_case.items():
+            before = states[case_id]
+            case, skipped, failed = _advance(before, case_events)
+            if failed and case_id in self._cache:
+                # The cache may be stale after a partition moved away and back: ask the index once.
+                before = (await self._load([case_id]))[case_id]
+                case, skipped, failed = _advance(before, case_events)
+            result.skipped += skipped
+            result.failed.extend(failed)
+            if case is not None and case is not before:
+                changed.append(case)
+        result.written = await write_cases(self._es, self._alias, changed)
+        for case in changed:
+            self._remember(case)
+        return result
+
+
+def _advance(case: Case | None, events: list[Event]) -> tuple[Case | None, int, list[tuple[Event, str]]]:
+    """Apply what is new of `events` to `case`: (new state, events already applied, events refused)."""
+    skipped, failed = 0, []
+    for event in events:
+        if case is not None and event.seq <= case.seq:
+            skipped += 1
+            continue
+        try:
+            case = apply(case, event)
+        except SequenceError as exc:
+            failed.append((event, str(exc)))
+    return case, skipped, failed

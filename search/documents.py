@@ -1,0 +1,46 @@
+"""The internal `cases` document: searchable fields flattened from the case state, and the state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.case import Case
+
+
+def case_document(case: Case) -> dict[str, Any]:
+    c = case.complaint
+    return {
+        "case_id": case.case_id,
+        "seq": case.seq,
+        "status": case.status.value,
+        "category": c.category,
+        "regency": c.regency,
+        "district": c.district,
+        "agency": case.agency,
+        "channel": c.channel,
+        "anonymous": c.anonymous,
+        "confidential": c.confidential,
+        "title": c.title,
+        "description": c.description,
+        "location": {"lat": c.lat, "lon": c.lon} if c.lat is not None else None,
+        "submitted_at": case.submitted_at.isoformat(),
+        "routed_at": case.routed_at.isoformat() if case.routed_at else None,
+        "updated_at": case.updated_at.isoformat(),
+        "state": case.model_dump(mode="json"),
+    }
+
+
+def case_from_document(source: dict[str, Any]) -> Case:
+    return Case.model_validate(source["state"])
+
+
+def index_action(index: str, case: Case) -> dict[str, Any]:
+    """A bulk action writing `case` at version = seq: an older or repeated write is refused by ES."""
+    return {
+        "_op_type": "index",
+        "_index": index,
+        "_id": case.case_id,
+        "version": case.seq,
+        "version_type": "external",
+        "_source": case_document(case),
+    }

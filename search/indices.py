@@ -1,0 +1,59 @@
+"""Index definitions and their creation at start.
+
+Mappings use only what every Elasticsearch 8.19 node has, including the integ-test build of the
+local stack (no analysis-common, no mapper-extras): the standard analyzer, keyword, date,
+geo_point. A production cluster can add language analysis on top without changing field names.
+
+Each name the app uses is an alias pointing at one concrete index (``cases`` -> ``cases-v1``), so
+a projection can be rebuilt into a new index and the alias switched once it has caught up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from elasticsearch import Elasticsearch
+
+CASES_MAPPINGS: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "case_id": {"type": "keyword"},
+        "seq": {"type": "long"},
+        "status": {"type": "keyword"},
+        "category": {"type": "keyword"},
+        "regency": {"type": "keyword"},
+        "district": {"type": "keyword"},
+        "agency": {"type": "keyword"},
+        "channel": {"type": "keyword"},
+        "anonymous": {"type": "boolean"},
+        "confidential": {"type": "boolean"},
+        "title": {"type": "text"},
+        "description": {"type": "text"},
+        "location": {"type": "geo_point"},
+        "submitted_at": {"type": "date"},
+        "routed_at": {"type": "date"},
+        "updated_at": {"type": "date"},
+        # The whole case state, kept for reads and for the projection to continue from; not searched.
+        "state": {"type": "object", "enabled": False},
+    },
+}
+
+
+def cases_index_body(shards: int, replicas: int) -> dict[str, Any]:
+    return {
+        "settings": {"number_of_shards": shards, "number_of_replicas": replicas, "refresh_interval": "1s"},
+        "mappings": CASES_MAPPINGS,
+    }
+
+
+def ensure_cases_index(es: Elasticsearch, alias: str, shards: int = 1, replicas: int = 0) -> str:
+    """Create the first concrete index behind `alias` unless the alias exists; return its index."""
+    if es.indices.exists_alias(name=alias):
+        return next(iter(es.indices.get_alias(name=alias)))
+    index = f"{alias}-v1"
+    if not es.indices.exists(index=index):
+        es.indices.create(index=index, aliases={alias: {"is_write_index": True}},
+                          **cases_index_body(shards, replicas))
+    else:
+        es.indices.put_alias(index=index, name=alias, is_write_index=True)
+    return index

@@ -1,0 +1,41 @@
+"""The faust app, its topics and tables, declared in one place.
+
+Every message is raw bytes of our own JSON: agents parse and validate each one themselves, so a
+malformed message goes to the dead-letter topic instead of stopping its partition (rule 9).
+"""
+
+from __future__ import annotations
+
+import faust
+
+from aduan.jurisdiction_file import load_jurisdiction
+from aduan.settings import Settings
+
+settings = Settings()
+jurisdiction = load_jurisdiction(settings.jurisdiction_file)
+
+app = faust.App(
+    settings.app_id,
+    broker=[f"kafka://{h.strip()}" for h in settings.kafka_bootstrap.split(",") if h.strip()],
+    store="memory://",
+    autodiscover=False,
+    origin="stream_processors",
+    topic_partitions=settings.partitions,
+    topic_replication_factor=settings.replication_factor,
+    topic_allow_declare=True,
+    producer_acks=-1,
+    consumer_auto_offset_reset="earliest",
+    key_serializer="raw",
+    value_serializer="raw",
+    web_enabled=True,
+    web_host="127.0.0.1",
+    web_port=settings.worker_web_port,
+    web_in_thread=False,
+)
+
+submissions_topic = app.topic(settings.topics.submissions, partitions=settings.partitions)
+events_topic = app.topic(settings.topics.events, partitions=settings.partitions)
+dead_letter_topic = app.topic(settings.topics.dead_letter, partitions=1)
+
+# case_id -> the case state as JSON; written only by the case agent, recovered from its changelog.
+cases_table = app.Table("cases", default=None, partitions=settings.partitions)
