@@ -38,7 +38,7 @@ def ensure_topics(settings: Settings, log: Callable[[str], None] = print, timeou
             with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics(missing, timeout_ms=30_000)
             log(f"created topics: {', '.join(s.name for s in missing)}")
-        described = {d["topic"]: len(d["partitions"]) for d in admin.describe_topics(
+        described = {d["name"]: len(d["partitions"]) for d in admin.describe_topics(
             [s.name for s in topic_specs(settings)])}
         for spec in topic_specs(settings):
             have = described.get(spec.name)

@@ -5,7 +5,6 @@ The README's "Configuration" table lists them; keep it in step with this class.
 
 from __future__ import annotations
 
-from functools import cached_property
 from pathlib import Path
 
 from pydantic import Field
@@ -63,11 +62,11 @@ class Settings(BaseSettings):
     def es_hosts(self) -> list[str]:
         return [u.strip() for u in self.es_url.split(",") if u.strip()]
 
-    @cached_property
+    @property
     def topics(self) -> Topics:
         return Topics(self.topic_prefix)
 
-    @cached_property
+    @property
     def indices(self) -> Indices:
         return Indices(self.index_prefix)
 

@@ -13,6 +13,7 @@ import threading
 from typing import Any
 
 from kafka import KafkaProducer
+from kafka.admin import KafkaAdminClient
 from kafka.errors import KafkaError
 
 
@@ -28,6 +29,7 @@ class EventProducer:
         self._client_id = client_id
         self._extra = extra
         self._producer: KafkaProducer | None = None
+        self._admin: KafkaAdminClient | None = None
         self._lock = threading.Lock()
 
     def _client(self) -> KafkaProducer:
@@ -44,8 +46,9 @@ class EventProducer:
                         linger_ms=5,
                         compression_type=None,
                         max_block_ms=self._timeout_ms,
-                        request_timeout_ms=min(self._timeout_ms, 30_000),
-                        delivery_timeout_ms=self._timeout_ms + 1,
+                        # kafka-python wants delivery >= linger + request timeouts.
+                        request_timeout_ms=max(1000, self._timeout_ms // 2),
+                        delivery_timeout_ms=max(1000, self._timeout_ms // 2) + 100,
                         bootstrap_timeout_ms=self._timeout_ms,
                         **self._extra,
                     )
@@ -86,12 +89,22 @@ class EventProducer:
         except (KafkaError, TimeoutError) as exc:
             raise NotConfirmed(f"Kafka did not confirm the write to {topic} in time: {exc!r}") from exc
 
-    def partitions_for(self, topic: str) -> set[int] | None:
-        """The topic's partitions, from the cluster's metadata (used by /readyz)."""
+    def topic_exists(self, topic: str) -> bool:
+        """A fresh metadata round trip to the cluster (the producer's own metadata may be cached),
+        for /readyz. Blocking: call it from a thread."""
+        with self._lock:
+            if self._admin is None:
+                self._admin = KafkaAdminClient(bootstrap_servers=self._bootstrap, client_id=f"{self._client_id}-ping",
+                                               request_timeout_ms=self._timeout_ms, **self._extra)
+            admin = self._admin
         try:
-            return self._client().partitions_for(topic)
+            described = admin.describe_topics([topic])
+            return bool(described) and all(d["error_code"] == 0 for d in described)
         except KafkaError as exc:
-            raise NotConfirmed(f"Kafka metadata unavailable: {exc}") from exc
+            with self._lock:
+                self._admin = None
+            admin.close()
+            raise NotConfirmed(f"Kafka did not answer: {exc!r}") from exc
 
     def flush(self, timeout_s: float = 10.0) -> None:
         if self._producer is not None:
@@ -102,6 +115,9 @@ class EventProducer:
             if self._producer is not None:
                 self._producer.close(timeout=timeout_s)
                 self._producer = None
+            if self._admin is not None:
+                self._admin.close()
+                self._admin = None
 
 
 def encode(model_or_dict: Any) -> bytes:

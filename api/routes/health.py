@@ -28,13 +28,13 @@ async def readyz(services: ServicesDep) -> JSONResponse:
 
 async def _kafka(services) -> str:
     try:
-        partitions = await asyncio.wait_for(
-            asyncio.to_thread(services.producer.partitions_for, services.settings.topics.submissions),
+        found = await asyncio.wait_for(
+            asyncio.to_thread(services.producer.topic_exists, services.settings.topics.submissions),
             CHECK_TIMEOUT_S,
         )
     except Exception as exc:  # noqa: BLE001 - any failure means not ready; say which
         return f"unreachable: {exc!r}"[:300]
-    return "ok" if partitions else "topic missing"
+    return "ok" if found else "topic missing"
 
 
 async def _elasticsearch(services) -> str:

@@ -1,0 +1,101 @@
+"""Helpers shared by the integration tests and the benchmarks: processes of ours, polling, ports."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from aduan.settings import Settings
+
+
+class WaitTimeout(AssertionError):
+    pass
+
+
+WAIT_S = 90  # the longest any test waits for the pipeline; a hang fails loudly instead of stalling CI
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate: Callable[[], Any], what: str, timeout_s: float = WAIT_S, every_s: float = 0.25) -> Any:
+    """Poll until `predicate` returns something truthy; fail naming `what` after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as exc:  # noqa: BLE001 - kept to explain the failure
+            last_error = exc
+        time.sleep(every_s)
+    raise WaitTimeout(f"timed out after {timeout_s:.0f} s waiting for {what}" + (f" (last error: {last_error!r})"
+                                                                         if last_error else ""))
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment that gives a subprocess these settings."""
+    env = dict(os.environ)
+    for name, value in settings.model_dump().items():
+        env[f"ADUAN_{name.upper()}"] = str(value)
+    return env
+
+
+class Process:
+    """A child process of the tests, its output in a log file, stopped by its pid at the end."""
+
+    def __init__(self, name: str, args: list[str], env: dict[str, str], log_dir: Path) -> None:
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        self._log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(args, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+
+    def tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self, timeout_s: float = 20) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self._log.close()
+
+
+def start_api(settings: Settings, log_dir: Path, name: str = "api") -> Process:
+    api = Process(name, [sys.executable, "-m", "aduan.cli", "api"], settings_env(settings), log_dir)
+
+    def ready() -> bool:
+        if not api.alive():
+            raise WaitTimeout(f"the API exited:\n{api.tail()}")
+        return httpx.get(f"{settings.base_url}/healthz", timeout=2).status_code == 200
+
+    wait_for(ready, f"the API on {settings.base_url}", timeout_s=60)
+    return api
+
+
+
+
+def delete_indices(es, prefix: str) -> None:
+    """Delete the indices of one run by name (this Elasticsearch refuses wildcard deletes)."""
+    names = list(es.indices.get(index=f"{prefix}*", allow_no_indices=True, ignore_unavailable=True))
+    if names:
+        es.indices.delete(index=",".join(names))
