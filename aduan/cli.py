@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -23,6 +24,14 @@ Services = Annotated[
     list[str] | None,
     typer.Option("--only", help="kafka or elasticsearch (repeatable); both when not given"),
 ]
+
+
+class LogLevel(StrEnum):  # faust's own names
+    debug = "debug"
+    info = "info"
+    warn = "warn"
+    error = "error"
+    crit = "crit"
 
 
 def _stack_config(settings: Settings):
@@ -97,7 +106,7 @@ def bootstrap() -> None:
 
 
 @cli.command()
-def worker(loglevel: Annotated[str, typer.Option(help="debug, info, warning or error")] = "info") -> None:
+def worker(loglevel: Annotated[LogLevel, typer.Option(help="how much the worker logs")] = LogLevel.info) -> None:
     """Run a faust worker: the case agent and the projection agent. Start several to share partitions."""
     from aduan.bootstrap import bootstrap as run_bootstrap
 
@@ -105,7 +114,7 @@ def worker(loglevel: Annotated[str, typer.Option(help="debug, info, warning or e
     from stream_processors import agents  # noqa: F401 - registers the agents on the app
     from stream_processors.app import app
 
-    sys.argv = [sys.argv[0], "worker", f"--loglevel={loglevel}", "--without-web"]
+    sys.argv = [sys.argv[0], "worker", f"--loglevel={loglevel.value}", "--without-web"]
     app.main()
 
 
@@ -114,13 +123,14 @@ def api(
     host: Annotated[str | None, typer.Option(help="bind address (default ADUAN_API_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="port (default ADUAN_API_PORT)")] = None,
     workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
+    access_log: Annotated[bool, typer.Option(help="log every request (method, path, status)")] = True,
 ) -> None:
     """Serve the web pages and the JSON API."""
     import uvicorn
 
     settings = Settings()
     uvicorn.run("api.app:create_app", factory=True, host=host or settings.api_host, port=port or settings.api_port,
-                workers=workers, log_level="info")
+                workers=workers, log_level="info", access_log=access_log)
 
 
 @cli.command()

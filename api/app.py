@@ -13,6 +13,7 @@ from api.deps import Services
 from api.routes import complaints, health, reference
 from producers.intake import Intake
 from producers.kafka import EventProducer
+from search.cases import BatchingCaseWriter
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             producer=producer,
             intake=Intake(producer, settings.topics.submissions, jurisdiction.case_prefix),
             es=es,
+            receipts=BatchingCaseWriter(es, settings.indices.cases),
         )
         try:
             yield

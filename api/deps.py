@@ -12,6 +12,7 @@ from aduan.settings import Settings
 from domain.jurisdiction import Jurisdiction
 from producers.intake import Intake
 from producers.kafka import EventProducer
+from search.cases import BatchingCaseWriter
 
 
 @dataclass
@@ -21,6 +22,7 @@ class Services:
     producer: EventProducer
     intake: Intake
     es: AsyncElasticsearch
+    receipts: BatchingCaseWriter
 
 
 def _services(request: Request) -> Services:

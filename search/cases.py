@@ -8,6 +8,7 @@ leaves the document, and its version, as it was.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -42,6 +43,42 @@ async def write_cases(es: AsyncElasticsearch, alias: str, cases: list[Case]) -> 
     if real:
         raise RuntimeError(f"indexing failed for {len(real)} case(s): {real[:3]}")
     return written
+
+
+class BatchingCaseWriter:
+    """`write_cases` for many concurrent callers: while one bulk request is in flight, the writes
+    that arrive wait and go together in the next one. A lone write goes at once; under load the
+    batches grow by themselves, and Elasticsearch syncs its translog once per batch, not per case."""
+
+    def __init__(self, es: AsyncElasticsearch, alias: str, max_batch: int = 500) -> None:
+        self._es, self._alias, self._max_batch = es, alias, max_batch
+        self._pending: list[tuple[Case, asyncio.Future[None]]] = []
+        self._draining = False
+
+    async def write(self, case: Case) -> None:
+        done = asyncio.get_running_loop().create_future()
+        self._pending.append((case, done))
+        if not self._draining:
+            self._draining = True
+            asyncio.create_task(self._drain())  # noqa: RUF006 - it settles every future it takes
+        await done
+
+    async def _drain(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch:]
+                try:
+                    await write_cases(self._es, self._alias, [case for case, _ in batch])
+                except Exception as exc:  # noqa: BLE001 - handed to every caller of this batch
+                    for _, done in batch:
+                        if not done.done():
+                            done.set_exception(exc)
+                else:
+                    for _, done in batch:
+                        if not done.done():
+                            done.set_result(None)
+        finally:
+            self._draining = False
 
 
 @dataclass

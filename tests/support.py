@@ -80,8 +80,9 @@ class Process:
         self._log.close()
 
 
-def start_api(settings: Settings, log_dir: Path, name: str = "api") -> Process:
-    api = Process(name, [sys.executable, "-m", "aduan.cli", "api"], settings_env(settings), log_dir)
+def start_api(settings: Settings, log_dir: Path, name: str = "api", extra_args: list[str] | None = None) -> Process:
+    api = Process(name, [sys.executable, "-m", "aduan.cli", "api", *(extra_args or [])], settings_env(settings),
+                  log_dir)
 
     def ready() -> bool:
         if not api.alive():

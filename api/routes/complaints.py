@@ -15,7 +15,7 @@ from domain.complaint import Complaint
 from domain.ids import normalize_case_id
 from domain.jurisdiction import Jurisdiction
 from producers.kafka import NotConfirmed
-from search.cases import get_case, write_cases
+from search.cases import get_case
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/complaints", tags=["complaints"])
@@ -66,7 +66,7 @@ async def _write_receipt(services, case: Case) -> None:
     # document) lets the citizen read their case at once. Kafka already has it, so a failure here
     # loses nothing: the projection catches up.
     try:
-        await write_cases(services.es, services.settings.indices.cases, [case])
+        await services.receipts.write(case)
     except Exception as exc:  # noqa: BLE001 - best effort by design
         log.warning("receipt of case %s not indexed yet: %s", case.case_id, exc)
 

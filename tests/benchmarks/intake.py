@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+import aiohttp
 import httpx
 from elasticsearch import Elasticsearch, helpers
 from kafka import KafkaConsumer, KafkaProducer
@@ -67,27 +70,83 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-async def submit_all(base_url: str, bodies: list[dict], concurrency: int) -> tuple[list[tuple[str, float]], float]:
-    """POST every body; returns [(tracking id, time submitted)] and the seconds it took."""
-    queue: asyncio.Queue[dict] = asyncio.Queue()
-    for body in bodies:
-        queue.put_nowait(body)
-    accepted: list[tuple[str, float]] = []
-    failures: list[str] = []
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+class RoutedWatcher(threading.Thread):
+    """Polls the index (realtime mget) for sampled cases while submissions go on, and notes when
+    each is first seen routed: the latency from submission to routed-in-the-index."""
 
-    async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as client:
+    def __init__(self, es: Elasticsearch, alias: str) -> None:
+        super().__init__(daemon=True)
+        self._es, self._alias = es, alias
+        self._pending: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self.latencies: list[float] = []
+        self.error: Exception | None = None
+
+    def watch(self, tracking_id: str, sent: float) -> None:
+        with self._lock:
+            self._pending[tracking_id] = sent
+
+    def finish(self, timeout_s: float) -> None:
+        """Stop once nothing is pending, or fail after timeout_s."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and (self._pending and self.error is None):
+            time.sleep(0.1)
+        self._done.set()
+        self.join(10)
+        if self.error:
+            raise self.error
+        if self._pending:
+            raise TimeoutError(f"{len(self._pending)} sampled cases not routed after {timeout_s:.0f} s")
+
+    def run(self) -> None:
+        try:
+            while not self._done.is_set():
+                with self._lock:
+                    ids = list(self._pending)
+                for i in range(0, len(ids), 500):
+                    docs = self._es.mget(index=self._alias, ids=ids[i:i + 500], realtime=True,
+                                         source_includes=["status"])["docs"]
+                    now = time.monotonic()
+                    with self._lock:
+                        for d in docs:
+                            if d.get("found") and d["_source"]["status"] == "routed":
+                                self.latencies.append(now - self._pending.pop(d["_id"]))
+                time.sleep(0.05)
+        except Exception as exc:  # noqa: BLE001 - reported by finish()
+            self.error = exc
+
+
+async def submit_all(base_url: str, bodies: list[dict], concurrency: int, watcher: RoutedWatcher,
+                     sample_every: int, rate: float = 0) -> tuple[int, float]:
+    """POST every body from `concurrency` clients; returns how many were accepted and the seconds it took.
+    aiohttp is the client because it costs less CPU per request than httpx, and that CPU is taken
+    from the same two cores as the pipeline under test."""
+    queue: asyncio.Queue[tuple[int, dict]] = asyncio.Queue()
+    for i, body in enumerate(bodies):
+        queue.put_nowait((i, body))
+    accepted = 0
+    failures: list[str] = []
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(base_url, connector=connector,
+                                     timeout=aiohttp.ClientTimeout(total=60)) as session:
         async def run() -> None:
+            nonlocal accepted
             while not queue.empty():
-                body = queue.get_nowait()
+                i, body = queue.get_nowait()
+                if rate:  # an open schedule: submission i is due at i / rate, however slow the answers
+                    await asyncio.sleep(max(0.0, started + i / rate - time.monotonic()))
                 sent = time.monotonic()
-                response = await client.post("/api/v1/complaints", json=body)
-                if response.status_code == 202:
-                    accepted.append((response.json()["tracking_id"], sent))
-                else:
-                    failures.append(f"{response.status_code} {response.text[:200]}")
-                if len(accepted) % 2000 == 0 and accepted:
-                    print(f"  … {len(accepted)} accepted", flush=True)
+                async with session.post("/api/v1/complaints", json=body) as response:
+                    if response.status != 202:
+                        failures.append(f"{response.status} {(await response.text())[:200]}")
+                        continue
+                    tracking_id = (await response.json())["tracking_id"]
+                accepted += 1
+                if accepted % sample_every == 0:
+                    watcher.watch(tracking_id, sent)
+                if accepted % 5000 == 0:
+                    print(f"  … {accepted} accepted", flush=True)
 
         started = time.monotonic()
         await asyncio.gather(*(run() for _ in range(concurrency)))
@@ -97,36 +156,19 @@ async def submit_all(base_url: str, bodies: list[dict], concurrency: int) -> tup
     return accepted, elapsed
 
 
-def watch_routed(es: Elasticsearch, alias: str, sample: dict[str, float], total: int, started: float,
-                 timeout_s: float) -> tuple[list[float], float]:
-    """Latency submission -> routed-in-index for the sample (realtime mget); and when all N were routed."""
-    pending = dict(sample)
-    latencies: list[float] = []
-    deadline = time.monotonic() + timeout_s
-    all_routed_at = None
-    while time.monotonic() < deadline and (pending or all_routed_at is None):
-        ids = list(pending)
-        for i in range(0, len(ids), 1000):
-            docs = es.mget(index=alias, ids=ids[i:i + 1000], realtime=True, source_includes=["status"])["docs"]
-            now = time.monotonic()
-            for d in docs:
-                if d.get("found") and d["_source"]["status"] == "routed":
-                    latencies.append(now - pending.pop(d["_id"]))
-        if all_routed_at is None:
-            es.indices.refresh(index=alias)
-            if es.count(index=alias, query={"term": {"status": "routed"}})["count"] >= total:
-                all_routed_at = time.monotonic()
-        time.sleep(0.1)
-    if pending or all_routed_at is None:
-        raise TimeoutError(f"{len(pending)} sampled cases not routed after {timeout_s:.0f} s")
-    return latencies, all_routed_at - started
+def wait_all_routed(es: Elasticsearch, alias: str, total: int, timeout_s: float) -> None:
+    def all_routed() -> bool:
+        es.indices.refresh(index=alias)
+        return es.count(index=alias, query={"term": {"status": "routed"}})["count"] >= total
+
+    wait_for(all_routed, f"all {total} cases routed", timeout_s=timeout_s, every_s=0.05)
 
 
 def raw_ceilings(settings: Settings, bodies: list[dict]) -> dict[str, float]:
     """kafka-python produce and consume, and helpers.bulk, of the same payloads on the same stack."""
     jurisdiction = load_jurisdiction(settings.jurisdiction_file)
     now = datetime.now(UTC)
-    events = [submission_event(f"BKL-BENCH-{i:05d}"[:15], Complaint(**b, channel="api"), now)
+    events = [submission_event(f"BKL-RAW{i:08d}", Complaint(**b, channel="api"), now)
               for i, b in enumerate(bodies)]
     values = [encode(e) for e in events]
     topic = f"{settings.topic_prefix}raw-ceiling"
@@ -168,6 +210,19 @@ def raw_ceilings(settings: Settings, bodies: list[dict]) -> dict[str, float]:
     return {"produce": len(values) / produce_s, "consume": seen / consume_s, "bulk": ok / bulk_s}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its reaped children, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds() -> float:
+    """CPU time the whole machine spent busy (all cores), from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def cleanup(settings: Settings) -> None:
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
     ours = [t for t in admin.list_topics() if t.startswith(settings.topic_prefix) or t.startswith(settings.app_id)]
@@ -185,6 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=32, help="concurrent HTTP clients (default 32)")
     parser.add_argument("--partitions", type=int, default=2, help="partitions of each topic (default 2)")
     parser.add_argument("--sample", type=int, default=10, help="measure latency on 1 case in SAMPLE (default 10)")
+    parser.add_argument("--rate", type=float, default=0,
+                        help="submissions per second to aim at (default 0: as fast as the clients go); below "
+                             "saturation the latency figures show the pipeline, not a queue")
     parser.add_argument("--timeout", type=float, default=900, help="give up after this many seconds (default 900)")
     args = parser.parse_args(argv)
 
@@ -195,9 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     })
     bootstrap(settings, log=lambda m: None)
     logs = Path(tempfile.mkdtemp(prefix="aduan-bench-"))
-    worker = Process("worker", [sys.executable, "-m", "aduan.cli", "worker", "--loglevel=warning"],
+    worker = Process("worker", [sys.executable, "-m", "aduan.cli", "worker", "--loglevel=warn"],
                      settings_env(settings), logs)
-    api = start_api(settings, logs)
+    api = start_api(settings, logs, extra_args=["--no-access-log"])
     es = Elasticsearch(settings.es_hosts, request_timeout=60)
     try:
         jurisdiction = load_jurisdiction(settings.jurisdiction_file)
@@ -205,28 +263,45 @@ def main(argv: list[str] | None = None) -> int:
         # Warm up: the worker has joined its group and routes before the clock starts.
         warm = httpx.post(f"{settings.base_url}/api/v1/complaints", json=payloads(1, regions)[0], timeout=30)
         warm_id = warm.json()["tracking_id"]
-        wait_for(lambda: es.get(index=settings.indices.cases, id=warm_id)["_source"]["status"] == "routed",
-                 "the warm-up case routed", timeout_s=120)
+        def warm_routed() -> bool:
+            if not worker.alive():
+                raise SystemExit(f"the worker exited:\n{worker.tail()}")
+            return es.get(index=settings.indices.cases, id=warm_id)["_source"]["status"] == "routed"
+
+        wait_for(warm_routed, "the warm-up case routed", timeout_s=120)
 
         bodies = payloads(args.count, regions)
-        print(f"pipeline: {args.count} complaints, {args.concurrency} clients, {args.partitions} partitions")
+        print(f"pipeline: {args.count} complaints, {args.concurrency} clients, {args.partitions} partitions, "
+              f"rate {'as fast as possible' if not args.rate else f'{args.rate:g}/s'}")
+        cpu_before = {"api": cpu_seconds(api.proc.pid), "worker": cpu_seconds(worker.proc.pid),
+                      "client": time.process_time(), "machine": machine_busy_seconds()}
+        watcher = RoutedWatcher(es, settings.indices.cases)
+        watcher.start()
         started = time.monotonic()
-        accepted, submit_s = asyncio.run(submit_all(settings.base_url, bodies, args.concurrency))
-        sample = {tid: sent for i, (tid, sent) in enumerate(accepted) if i % args.sample == 0}
-        latencies, routed_s = watch_routed(es, settings.indices.cases, sample, len(accepted) + 1, started,
-                                           args.timeout)
-        accepted_rate = len(accepted) / submit_s
-        routed_rate = len(accepted) / routed_s
+        accepted, submit_s = asyncio.run(submit_all(settings.base_url, bodies, args.concurrency, watcher,
+                                                    args.sample, args.rate))
+        wait_all_routed(es, settings.indices.cases, accepted + 1, args.timeout)
+        routed_s = time.monotonic() - started
+        watcher.finish(args.timeout)
+        latencies = watcher.latencies
+        cpu = {"api": cpu_seconds(api.proc.pid), "worker": cpu_seconds(worker.proc.pid),
+               "client": time.process_time(), "machine": machine_busy_seconds()}
+        cpu = {k: cpu[k] - cpu_before[k] for k in cpu}
+        accepted_rate = accepted / submit_s
+        routed_rate = accepted / routed_s
 
         print("raw ceilings: the same payloads, same stack")
         raw = raw_ceilings(settings, bodies)
 
         print("\n=== intake benchmark ===")
-        print(f"accepted (202)            {accepted_rate:9.0f} complaints/s  ({len(accepted)} in {submit_s:.1f} s)")
+        print(f"accepted (202)            {accepted_rate:9.0f} complaints/s  ({accepted} in {submit_s:.1f} s)")
         print(f"routed and indexed        {routed_rate:9.0f} complaints/s  (all in {routed_s:.1f} s)")
         print(f"submission -> routed      p50 {pct(latencies, .5) * 1000:7.0f} ms   p99 "
               f"{pct(latencies, .99) * 1000:7.0f} ms   (mean {statistics.fmean(latencies) * 1000:.0f} ms, "
               f"{len(latencies)} sampled)")
+        print(f"cpu seconds in the pipeline phase: API {cpu['api']:.1f}, worker {cpu['worker']:.1f}, "
+              f"benchmark client {cpu['client']:.1f}, whole machine {cpu['machine']:.1f} "
+              f"(Kafka, Elasticsearch and the rest: {cpu['machine'] - cpu['api'] - cpu['worker'] - cpu['client']:.1f})")
         print(f"raw kafka-python produce  {raw['produce']:9.0f} msg/s")
         print(f"raw kafka-python consume  {raw['consume']:9.0f} msg/s")
         print(f"raw helpers.bulk          {raw['bulk']:9.0f} docs/s")
