@@ -137,7 +137,8 @@ def _wait_until_projected(stack) -> None:
         def caught_up() -> bool:
             ends = consumer.end_offsets(partitions)
             committed = admin.list_group_offsets({stack.app_id: partitions})[stack.app_id]
-            return all(committed.get(tp) is not None and committed[tp].offset >= ends[tp] for tp in partitions)
+            # Kafka answers -1 for a partition with nothing committed (it never had a message).
+            return all(tp in committed and max(committed[tp].offset, 0) >= ends[tp] for tp in partitions)
 
         wait_for(caught_up, "the projection to commit every offset of cases.events")
     finally:
