@@ -157,6 +157,10 @@ def run(
     from aduan.demo import submit_demo_complaints, wait_ready
 
     settings = Settings()
+    # Ctrl-C, and a polite SIGTERM, end the loop below and stop everything in `finally`; SIGINT is
+    # set explicitly because a shell that starts us in the background leaves it ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     stack_up()
     children: list[subprocess.Popen] = []
     try:
@@ -167,9 +171,11 @@ def run(
             children.append(subprocess.Popen([*exe, "worker"], env=env, start_new_session=True))
         children.append(subprocess.Popen([*exe, "api"], start_new_session=True))
         wait_ready(settings.base_url, timeout_s=120)
+        example = ""
         if demo_count:
-            submit_demo_complaints(settings.base_url, demo_count, log=typer.echo)
-        typer.secho(f"\nAduan is running: {settings.base_url}  (API docs: {settings.base_url}/docs)\n"
+            ids = submit_demo_complaints(settings.base_url, demo_count, log=typer.echo)
+            example = f"\nA demo case: {settings.base_url}/api/v1/complaints/{ids[0]}"
+        typer.secho(f"\nAduan is running: {settings.base_url}  (API docs: {settings.base_url}/docs){example}\n"
                     "Press Ctrl-C to stop.", fg=typer.colors.GREEN, bold=True)
         while all(c.poll() is None for c in children):
             time.sleep(1)

@@ -6,10 +6,15 @@ malformed message goes to the dead-letter topic instead of stopping its partitio
 
 from __future__ import annotations
 
+import logging
+
 import faust
 
 from aduan.jurisdiction_file import load_jurisdiction
 from aduan.settings import Settings
+
+# One line per Elasticsearch request drowns the worker's own log.
+logging.getLogger("elastic_transport").setLevel(logging.WARNING)
 
 settings = Settings()
 jurisdiction = load_jurisdiction(settings.jurisdiction_file)
