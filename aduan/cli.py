@@ -91,7 +91,7 @@ def stack_status(only: Services = None) -> None:
 
     for s in status(_stack_config(Settings()), _services(only)):
         typer.echo(f"{s.name:14} {'running' if s.running else 'stopped':8} pid={s.pid or '-'} "
-                   f"port={s.port} {s.detail}")
+                   f"port={s.port} {s.detail if s.running else ''}".rstrip())
 
 
 @cli.command()
