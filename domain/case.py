@@ -1,23 +1,22 @@
-"""The case: its state, rebuilt from its events, and the decisions the case agent takes.
+"""The case: its state, rebuilt from its events.
 
 ``apply(case, event)`` is the one place state changes; replaying a case's events through it always
-rebuilds the same state. ``decide_*`` functions take state and an input and answer with new events.
+rebuilds the same state. Decisions (which events a command produces) live in `domain.lifecycle`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from domain import events as ev
 from domain.complaint import Complaint
 from domain.events import Actor, Event
-from domain.jurisdiction import Jurisdiction
-from domain.routing import route
 
-SYSTEM_ROUTING = Actor(role="system", id="routing")
 CITIZEN = Actor(role="citizen")
 
 
@@ -33,6 +32,9 @@ class Status(StrEnum):
     MERGED = "merged"
 
 
+FINAL = frozenset({Status.CLOSED, Status.REJECTED, Status.MERGED})
+
+
 class TimelineEntry(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -40,7 +42,9 @@ class TimelineEntry(BaseModel):
     type: str
     occurred_at: AwareDatetime
     actor: Actor
-    status: Status
+    status: Status  # the case's status after this event
+    text: str | None = None  # the message, question, note, resolution or reason the event carries
+    public: bool  # may the citizen (and, once resolved, the public) see it
 
 
 class Case(BaseModel):
@@ -53,7 +57,19 @@ class Case(BaseModel):
     submitted_at: AwareDatetime
     updated_at: AwareDatetime
     agency: str | None = None
+    assignee: str | None = None
     routed_at: AwareDatetime | None = None
+    acknowledged_at: AwareDatetime | None = None
+    resolved_at: AwareDatetime | None = None
+    closed_at: AwareDatetime | None = None
+    resolution: str | None = None
+    rating: int | None = None
+    rating_comment: str | None = None
+    reopen_count: int = 0
+    rejection_reason: str | None = None
+    refer_to: str | None = None
+    merged_into: str | None = None
+    command_ids: tuple[str, ...] = ()  # every command applied or refused, so a repeat changes nothing
     timeline: tuple[TimelineEntry, ...] = ()
 
 
@@ -61,8 +77,52 @@ class SequenceError(Exception):
     """An event that does not follow the case's last one: a gap, or an event for an unknown case."""
 
 
-class ConflictingSubmission(Exception):
-    """Two different complaints under one case id (a client reused its request id for new content)."""
+def _routed(case: Case, e: Event) -> dict[str, Any]:
+    return {"status": Status.ROUTED, "agency": e.payload["agency"], "assignee": None, "routed_at": e.occurred_at,
+            "acknowledged_at": None}
+
+
+def _acknowledged(case: Case, e: Event) -> dict[str, Any]:
+    return {"status": Status.IN_PROGRESS, "acknowledged_at": case.acknowledged_at or e.occurred_at,
+            "assignee": case.assignee or e.actor.id}
+
+
+def _citizen_replied(case: Case, e: Event) -> dict[str, Any]:
+    back = case.status is Status.WAITING_ON_CITIZEN
+    return {"status": Status.IN_PROGRESS} if back else {}
+
+
+_APPLY: dict[str, Callable[[Case, Event], dict[str, Any]]] = {
+    ev.CASE_ROUTED: _routed,
+    ev.CASE_ACKNOWLEDGED: _acknowledged,
+    ev.CASE_REPLIED: lambda c, e: {"acknowledged_at": c.acknowledged_at or e.occurred_at},
+    ev.CASE_INFO_REQUESTED: lambda c, e: {"status": Status.WAITING_ON_CITIZEN,
+                                          "acknowledged_at": c.acknowledged_at or e.occurred_at},
+    ev.CASE_NOTE_ADDED: lambda c, e: {},
+    ev.CASE_RETURNED: lambda c, e: {"status": Status.RECEIVED, "agency": None, "assignee": None,
+                                    "routed_at": None, "acknowledged_at": None},
+    ev.CASE_RESOLVED: lambda c, e: {"status": Status.RESOLVED, "resolution": e.payload["resolution"],
+                                    "resolved_at": e.occurred_at},
+    ev.CASE_REASSIGNED: lambda c, e: {"assignee": e.payload["assignee"]},
+    ev.CITIZEN_REPLIED: _citizen_replied,
+    ev.CASE_CLOSED: lambda c, e: {"status": Status.CLOSED, "closed_at": e.occurred_at,
+                                  "rating": e.payload.get("rating"), "rating_comment": e.payload.get("comment")},
+    ev.CASE_REOPENED: lambda c, e: {"status": Status.REOPENED, "reopen_count": c.reopen_count + 1,
+                                    "resolution": None, "resolved_at": None},
+    ev.CASE_REJECTED: lambda c, e: {"status": Status.REJECTED, "rejection_reason": e.payload["reason"],
+                                    "refer_to": e.payload.get("refer_to"), "closed_at": e.occurred_at},
+    ev.CASE_MERGED: lambda c, e: {"status": Status.MERGED, "merged_into": e.payload["into"],
+                                  "closed_at": e.occurred_at},
+    ev.COMMAND_REJECTED: lambda c, e: {},
+}
+
+# The payload field an event's timeline entry shows as its text.
+_TEXT_FIELD = {
+    ev.CASE_REPLIED: "message", ev.CITIZEN_REPLIED: "message", ev.CASE_INFO_REQUESTED: "question",
+    ev.CASE_NOTE_ADDED: "text", ev.CASE_RESOLVED: "resolution", ev.CASE_RETURNED: "reason",
+    ev.CASE_REOPENED: "reason", ev.CASE_REJECTED: "reason", ev.COMMAND_REJECTED: "reason",
+    ev.CASE_ROUTED: "reason", ev.CASE_CLOSED: "comment",
+}
 
 
 def apply(case: Case | None, event: Event) -> Case:
@@ -78,17 +138,19 @@ def apply(case: Case | None, event: Event) -> Case:
             submitted_at=event.occurred_at,
             updated_at=event.occurred_at,
         )
+        updates: dict[str, Any] = {}
     elif case is None:
         raise SequenceError(f"case {event.case_id}: first event is {event.type}, not a submission")
-    elif event.type == ev.CASE_ROUTED:
-        case = case.model_copy(
-            update={"status": Status.ROUTED, "agency": event.payload["agency"], "routed_at": event.occurred_at}
-        )
     else:
         # A type this version does not know changes nothing but the position in the log.
-        case = case.model_copy()
+        updates = _APPLY.get(event.type, lambda c, e: {})(case, event)
+    command_id = event.payload.get("command_id")
+    if command_id:
+        updates["command_ids"] = (*case.command_ids, command_id)
+    case = case.model_copy(update=updates)
     entry = TimelineEntry(
-        seq=event.seq, type=event.type, occurred_at=event.occurred_at, actor=event.actor, status=case.status
+        seq=event.seq, type=event.type, occurred_at=event.occurred_at, actor=event.actor, status=case.status,
+        text=event.payload.get(_TEXT_FIELD.get(event.type, ""), None), public=event.type in ev.PUBLIC_TYPES,
     )
     return case.model_copy(update={"seq": event.seq, "updated_at": event.occurred_at,
                                    "timeline": (*case.timeline, entry)})
@@ -106,19 +168,3 @@ def submission_event(case_id: str, complaint: Complaint, now: datetime) -> Event
     return ev.new_event(
         case_id, 1, ev.COMPLAINT_SUBMITTED, now, CITIZEN, complaint=complaint.model_dump(mode="json")
     )
-
-
-def decide_submission(
-    case: Case | None, submitted: Event, jurisdiction: Jurisdiction, now: datetime
-) -> list[Event]:
-    """A submission opens the case and routes it; the same submission again changes nothing."""
-    if case is not None:
-        first = Complaint.model_validate(submitted.payload["complaint"])
-        if first == case.complaint:
-            return []
-        raise ConflictingSubmission(f"case {case.case_id} already holds a different complaint")
-    opened = apply(None, submitted)
-    agency = route(jurisdiction, opened.complaint.category, opened.complaint.regency)
-    routed = ev.new_event(opened.case_id, 2, ev.CASE_ROUTED, max(now, submitted.occurred_at),
-                          SYSTEM_ROUTING, agency=agency)
-    return [submitted, routed]

@@ -18,7 +18,26 @@ _EVENT_NAMESPACE = uuid.UUID("6f1c8a52-4a55-4c1e-9a43-0f5b0f3c1d21")
 
 # Event types: one name each, used unchanged in code, on topics and in the index.
 COMPLAINT_SUBMITTED = "complaint.submitted"
-CASE_ROUTED = "case.routed"
+CASE_ROUTED = "case.routed"  # sent to an agency: by the routing rules, a coordinator or a transfer
+CASE_ACKNOWLEDGED = "case.acknowledged"
+CASE_REPLIED = "case.replied"  # an officer's message to the citizen
+CASE_INFO_REQUESTED = "case.info_requested"
+CASE_NOTE_ADDED = "case.note_added"  # internal
+CASE_RETURNED = "case.returned"  # "not our authority": back to the coordinators
+CASE_RESOLVED = "case.resolved"
+CASE_REASSIGNED = "case.reassigned"
+CITIZEN_REPLIED = "citizen.replied"
+CASE_CLOSED = "case.closed"  # the citizen accepted the resolution, with a rating
+CASE_REOPENED = "case.reopened"
+CASE_REJECTED = "case.rejected"
+CASE_MERGED = "case.merged"
+COMMAND_REJECTED = "command.rejected"
+
+# What the citizen may see of a case's timeline; everything else is for staff only.
+PUBLIC_TYPES = frozenset({
+    COMPLAINT_SUBMITTED, CASE_ROUTED, CASE_ACKNOWLEDGED, CASE_REPLIED, CASE_INFO_REQUESTED, CASE_RETURNED,
+    CASE_RESOLVED, CITIZEN_REPLIED, CASE_CLOSED, CASE_REOPENED, CASE_REJECTED, CASE_MERGED,
+})
 
 ActorRole = Literal["citizen", "officer", "supervisor", "coordinator", "admin", "system"]
 

@@ -64,6 +64,9 @@ class Jurisdiction(_Strict):
     name: str
     timezone: str
     case_prefix: str = Field(pattern=r"^[A-Z]{2,5}$")
+    # Days after a resolution in which the citizen may reopen the case. Calendar days until the
+    # working-time calendar arrives (SLA issue), which turns them into working days.
+    reply_window_days: int = Field(10, ge=1, le=90)
     regencies: tuple[Regency, ...] = Field(min_length=1)
     agencies: tuple[Agency, ...] = Field(min_length=1)
     categories: tuple[Category, ...] = Field(min_length=1)

@@ -1,6 +1,8 @@
 """The agents: one concern each.
 
-- the case agent is the only writer of ``cases.events``: it opens and routes each submitted case;
+- the case agent is the only writer of ``cases.events``: it opens and routes each submitted case and
+  answers each command with events (or a rejection event), one message at a time, so a case's
+  ``seq`` never forks;
 - the projection agent keeps the ``cases`` index in step with ``cases.events``.
 """
 
@@ -10,17 +12,20 @@ import logging
 from datetime import UTC, datetime
 
 from elasticsearch import AsyncElasticsearch
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from domain import events as ev
-from domain.case import Case, ConflictingSubmission, apply, decide_submission
+from domain.case import Case, apply
+from domain.commands import Command
 from domain.events import Event
+from domain.lifecycle import ConflictingSubmission, UnknownCase, decide, decide_submission
 from producers.kafka import encode
 from search.cases import CaseProjection
-from stream_processors.app import app, cases_table, events_topic, jurisdiction, settings, submissions_topic
+from stream_processors.app import app, case_inputs, cases_table, events_topic, jurisdiction, settings
 from stream_processors.dead_letter import send_to_dead_letter
 
 log = logging.getLogger(__name__)
+_command = TypeAdapter(Command)
 
 
 def _parse_event(value: bytes | None) -> Event:
@@ -29,27 +34,48 @@ def _parse_event(value: bytes | None) -> Event:
     return Event.model_validate_json(value)
 
 
-@app.agent(submissions_topic)
+def _decide(topic: str, key: bytes | None, value: bytes | None, case_of) -> tuple[str, list[Event]]:
+    """Parse one message of the case agent's topics and decide; (case id, new events)."""
+    if value is None:
+        raise ValueError("empty message")
+    if topic == settings.topics.submissions:
+        submitted = _parse_event(value)
+        if submitted.type != ev.COMPLAINT_SUBMITTED or submitted.seq != 1:
+            raise ValueError(f"expected a {ev.COMPLAINT_SUBMITTED} event with seq 1, got {submitted.type}")
+        case_id = submitted.case_id
+        new = decide_submission(case_of(case_id), submitted, jurisdiction, datetime.now(UTC))
+    else:
+        command = _command.validate_json(value)
+        case_id = command.case_id
+        new = decide(case_of(case_id), command, jurisdiction, datetime.now(UTC))
+    if key is not None and key.decode(errors="replace") != case_id:
+        raise ValueError(f"message key {key!r} is not the case id {case_id!r}")
+    return case_id, new
+
+
+@app.agent(case_inputs)
 async def case_agent(stream):
+    def case_of(case_id: str) -> Case | None:
+        stored = cases_table.get(case_id)
+        return Case.model_validate(stored) if stored else None
+
     async for message in stream.events():
-        key, value = message.key, message.value
+        topic = message.message.topic
         try:
-            submitted = _parse_event(value)
-            if submitted.type != ev.COMPLAINT_SUBMITTED or submitted.seq != 1:
-                raise ValueError(f"expected a {ev.COMPLAINT_SUBMITTED} event with seq 1, got {submitted.type}")
-            if key is not None and key.decode() != submitted.case_id:
-                raise ValueError(f"message key {key!r} is not the case id {submitted.case_id!r}")
-            stored = cases_table.get(submitted.case_id)
-            case = Case.model_validate(stored) if stored else None
-            new_events = decide_submission(case, submitted, jurisdiction, datetime.now(UTC))
-        except (ValueError, ValidationError, ConflictingSubmission) as exc:
-            await send_to_dead_letter("case_agent", submissions_topic.get_topic_name(), key, value, str(exc))
+            case_id, new_events = _decide(topic, message.key, message.value, case_of)
+        except (ValueError, ValidationError, ConflictingSubmission, UnknownCase) as exc:
+            await send_to_dead_letter("case_agent", topic, message.key, message.value, str(exc))
             continue
+        if not new_events:
+            continue
+        case = case_of(case_id)
         for event in new_events:
             case = apply(case, event)
-            await events_topic.send(key=event.case_id.encode(), value=encode(event))
-        if new_events:
-            cases_table[case.case_id] = case.model_dump(mode="json")
+            await events_topic.send(key=case_id.encode(), value=encode(event))
+        # Events first, state after: a crash in between replays the message, which decides the same
+        # events again (same seq, same event id) and consumers skip what they have. The other order
+        # could lose them. One stream, one message at a time: no other input reads the old state.
+        cases_table[case_id] = case.model_dump(mode="json")
 
 
 _es: AsyncElasticsearch | None = None
@@ -76,4 +102,3 @@ async def projection_agent(stream):
         for event, reason in result.failed:
             await send_to_dead_letter("projection_agent", events_topic.get_topic_name(),
                                       event.case_id.encode(), encode(event), reason)
-

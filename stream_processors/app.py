@@ -38,7 +38,9 @@ app = faust.App(
     web_in_thread=False,
 )
 
-submissions_topic = app.topic(settings.topics.submissions, partitions=settings.partitions)
+# The case agent reads submissions and commands as one stream: one message at a time per worker,
+# so two inputs for one case are never decided on the same old state.
+case_inputs = app.topic(settings.topics.submissions, settings.topics.commands, partitions=settings.partitions)
 events_topic = app.topic(settings.topics.events, partitions=settings.partitions)
 dead_letter_topic = app.topic(settings.topics.dead_letter, partitions=1)
 

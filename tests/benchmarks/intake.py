@@ -33,8 +33,9 @@ from kafka.admin import KafkaAdminClient
 from aduan.bootstrap import bootstrap
 from aduan.jurisdiction_file import load_jurisdiction
 from aduan.settings import Settings
-from domain.case import decide_submission, replay, submission_event
+from domain.case import replay, submission_event
 from domain.complaint import Complaint
+from domain.lifecycle import decide_submission
 from producers.kafka import encode
 from search.documents import case_document
 from search.indices import cases_index_body

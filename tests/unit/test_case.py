@@ -6,16 +6,9 @@ from pydantic import ValidationError
 from aduan.jurisdiction_file import load_jurisdiction
 from aduan.settings import DEFAULT_JURISDICTION
 from domain import events as ev
-from domain.case import (
-    ConflictingSubmission,
-    SequenceError,
-    Status,
-    apply,
-    decide_submission,
-    replay,
-    submission_event,
-)
+from domain.case import SequenceError, Status, apply, replay, submission_event
 from domain.complaint import Complaint
+from domain.lifecycle import ConflictingSubmission, decide_submission
 from search.documents import case_document, case_from_document, index_action
 
 pytestmark = pytest.mark.unit

@@ -1,0 +1,119 @@
+"""Decisions of the case agent: which events a submission or a command produces.
+
+`decide` answers every command with events: the change it asks for, or one `command.rejected` event
+with the reason (wrong status, wrong role, another agency's case, the reply window passed...). A
+command whose id the case has seen already produces nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from domain import events as ev
+from domain.case import Case, Status, apply
+from domain.commands import CITIZEN_COMMANDS, COORDINATOR_COMMANDS, Command
+from domain.complaint import Complaint
+from domain.events import Actor, Event
+from domain.jurisdiction import Jurisdiction
+from domain.routing import route
+
+SYSTEM_ROUTING = Actor(role="system", id="routing")
+S = Status
+_OPEN = frozenset({S.ROUTED, S.IN_PROGRESS, S.WAITING_ON_CITIZEN, S.REOPENED})
+
+# In which statuses each command may act.
+ALLOWED: dict[str, frozenset[Status]] = {
+    "acknowledge": frozenset({S.ROUTED, S.REOPENED}),
+    "reply": _OPEN,
+    "request_info": frozenset({S.ROUTED, S.IN_PROGRESS, S.REOPENED}),
+    "add_note": frozenset(Status),
+    "transfer": _OPEN,
+    "not_our_authority": frozenset({S.ROUTED, S.IN_PROGRESS, S.REOPENED}),
+    "resolve": _OPEN,
+    "reassign": _OPEN,
+    "citizen_reply": _OPEN | {S.RECEIVED},
+    "accept": frozenset({S.RESOLVED}),
+    "reopen": frozenset({S.RESOLVED}),
+    "dispatch": frozenset({S.RECEIVED}),
+    "reject": frozenset({S.RECEIVED, S.ROUTED}),
+    "merge": _OPEN | {S.RECEIVED},
+}
+
+_EVENT_OF = {
+    "acknowledge": ev.CASE_ACKNOWLEDGED, "reply": ev.CASE_REPLIED, "request_info": ev.CASE_INFO_REQUESTED,
+    "add_note": ev.CASE_NOTE_ADDED, "transfer": ev.CASE_ROUTED, "not_our_authority": ev.CASE_RETURNED,
+    "resolve": ev.CASE_RESOLVED, "reassign": ev.CASE_REASSIGNED, "citizen_reply": ev.CITIZEN_REPLIED,
+    "accept": ev.CASE_CLOSED, "reopen": ev.CASE_REOPENED, "dispatch": ev.CASE_ROUTED, "reject": ev.CASE_REJECTED,
+    "merge": ev.CASE_MERGED,
+}
+_STAFF_ROLES = frozenset({"officer", "supervisor", "coordinator"})
+
+
+class ConflictingSubmission(Exception):
+    """Two different complaints under one case id (a client reused its request id for new content)."""
+
+
+class UnknownCase(Exception):
+    """A command for a case that has no events: it cannot go on a log that does not exist."""
+
+
+def decide_submission(case: Case | None, submitted: Event, jurisdiction: Jurisdiction, now: datetime) -> list[Event]:
+    """A submission opens the case and routes it; the same submission again changes nothing."""
+    if case is not None:
+        if Complaint.model_validate(submitted.payload["complaint"]) == case.complaint:
+            return []
+        raise ConflictingSubmission(f"case {case.case_id} already holds a different complaint")
+    opened = apply(None, submitted)
+    agency = route(jurisdiction, opened.complaint.category, opened.complaint.regency)
+    routed = ev.new_event(opened.case_id, 2, ev.CASE_ROUTED, max(now, submitted.occurred_at), SYSTEM_ROUTING,
+                          agency=agency, via="rules")
+    return [submitted, routed]
+
+
+def decide(case: Case | None, command: Command, jurisdiction: Jurisdiction, now: datetime) -> list[Event]:
+    if case is None:
+        raise UnknownCase(f"no case {command.case_id}")
+    if command.command_id in case.command_ids:
+        return []
+    at = max(now, case.updated_at)
+    refusal = refusal_reason(case, command, jurisdiction, now)
+    if refusal:
+        return [ev.new_event(case.case_id, case.seq + 1, ev.COMMAND_REJECTED, at, command.actor,
+                             command_id=command.command_id, command_type=command.type, reason=refusal)]
+    payload = command.model_dump(mode="json", exclude={"command_id", "case_id", "actor", "issued_at", "type"})
+    if command.type in ("transfer", "dispatch"):
+        payload["via"] = command.type
+    return [ev.new_event(case.case_id, case.seq + 1, _EVENT_OF[command.type], at, command.actor,
+                         command_id=command.command_id, **payload)]
+
+
+def refusal_reason(case: Case, command: Command, jurisdiction: Jurisdiction, now: datetime) -> str | None:
+    """Why `command` may not act on `case` now, or None if it may. Reasons are shown to people."""
+    role, kind = command.actor.role, command.type
+    if kind in CITIZEN_COMMANDS:
+        if role != "citizen":
+            return f"only the citizen who submitted the case may {kind.replace('_', ' ')}"
+    elif kind in COORDINATOR_COMMANDS:
+        if role != "coordinator":
+            return f"only a coordinator may {kind}"
+    elif role not in _STAFF_ROLES:
+        return f"only officers may {kind.replace('_', ' ')}"
+    elif kind == "reassign" and role == "officer":
+        return "only a supervisor or a coordinator may reassign a case"
+    elif role != "coordinator" and (case.agency is None or command.actor.agency != case.agency):
+        return "the case is not with your agency"
+    if case.status not in ALLOWED[kind]:
+        return f"a case that is {case.status.value} cannot take {kind}"
+    if kind in ("transfer", "dispatch"):
+        if jurisdiction.agency(command.agency) is None:
+            return f"unknown agency {command.agency}"
+        if kind == "transfer" and command.agency == case.agency:
+            return "the case is already with that agency"
+    if kind == "merge" and command.into == case.case_id:
+        return "a case cannot be merged into itself"
+    if kind == "reopen" and case.resolved_at is not None:
+        window = timedelta(days=jurisdiction.reply_window_days)
+        if now > case.resolved_at + window:
+            return f"the reply window of {jurisdiction.reply_window_days} days after resolution has passed"
+    return None
+
