@@ -34,6 +34,13 @@ class LogLevel(StrEnum):  # faust's own names
     crit = "crit"
 
 
+class StaffRole(StrEnum):
+    officer = "officer"
+    supervisor = "supervisor"
+    coordinator = "coordinator"
+    admin = "admin"
+
+
 def _stack_config(settings: Settings):
     from deploy.local.stack import StackConfig
 
@@ -103,6 +110,24 @@ def bootstrap() -> None:
         run_bootstrap(Settings())
     except Exception as exc:  # noqa: BLE001 - the CLI's job is to say what failed
         raise _fail(f"bootstrap failed: {exc}") from None
+
+
+@cli.command("staff-token")
+def staff_token(
+    username: Annotated[str, typer.Argument(help="the staff member's username")],
+    role: Annotated[StaffRole, typer.Option(help="officer, supervisor, coordinator or admin")],
+    agency: Annotated[str | None, typer.Option(help="agency code (officers and supervisors)")] = None,
+) -> None:
+    """Print a signed bearer token for the officer API (until accounts and logins arrive)."""
+    from api.auth import mint_staff_token
+    from domain.events import Actor
+
+    settings = Settings()
+    try:
+        token = mint_staff_token(settings.secret(), Actor(role=role.value, id=username, agency=agency))
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(token)
 
 
 @cli.command()

@@ -5,9 +5,11 @@ The README's "Configuration" table lists them; keep it in step with this class.
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +42,13 @@ class Settings(BaseSettings):
     worker_web_port: int = Field(6066, description="faust worker's web port (status, metrics)")
     projection_batch: int = Field(500, ge=1, description="most events indexed in one bulk request")
 
+    # Secrets
+    secret_key: SecretStr = Field(
+        SecretStr(""), description="signs sessions, staff tokens and citizens' case secrets; made once into "
+        "var/secret_key when not set",
+    )
+    staff_token_ttl_s: int = Field(8 * 3600, ge=60, description="lifetime of a staff bearer token")
+
     # API
     api_host: str = Field("127.0.0.1")
     api_port: int = Field(8000)
@@ -53,6 +62,18 @@ class Settings(BaseSettings):
     es_transport_port: int = Field(9300)
     kafka_heap_mb: int = Field(512, ge=128, le=1024)
     es_heap_mb: int = Field(512, ge=256, le=1024)
+
+    def secret(self) -> bytes:
+        """The secret key; on first use without one, a random key kept in var/secret_key (0600)."""
+        if self.secret_key.get_secret_value():
+            return self.secret_key.get_secret_value().encode()
+        path = REPO_ROOT / "var" / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(48))
+        return path.read_text().strip().encode()
 
     @property
     def base_url(self) -> str:

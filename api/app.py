@@ -10,8 +10,8 @@ from fastapi import FastAPI
 from aduan.jurisdiction_file import load_jurisdiction
 from aduan.settings import Settings
 from api.deps import Services
-from api.routes import complaints, health, reference
-from producers.intake import Intake
+from api.routes import complaints, health, officer, reference
+from producers.intake import CommandSender, Intake
 from producers.kafka import EventProducer
 from search.cases import BatchingCaseWriter
 
@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             intake=Intake(producer, settings.topics.submissions, jurisdiction.case_prefix),
             es=es,
             receipts=BatchingCaseWriter(es, settings.indices.cases),
+            commands=CommandSender(producer, settings.topics.commands),
         )
         try:
             yield
@@ -43,4 +44,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(reference.router)
     app.include_router(complaints.router)
+    app.include_router(officer.router)
     return app

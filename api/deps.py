@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 
 from aduan.settings import Settings
 from domain.jurisdiction import Jurisdiction
-from producers.intake import Intake
+from producers.intake import CommandSender, Intake
 from producers.kafka import EventProducer
 from search.cases import BatchingCaseWriter
 
@@ -23,6 +23,7 @@ class Services:
     intake: Intake
     es: AsyncElasticsearch
     receipts: BatchingCaseWriter
+    commands: CommandSender
 
 
 def _services(request: Request) -> Services:

@@ -21,6 +21,8 @@ class ComplaintAccepted(BaseModel):
     tracking_id: str
     status: str
     status_url: str
+    secret: str = Field(description="Only the submitter gets this: it lets them reply, rate or reopen. Keep it.")
+    tracking_url: str = Field(description="The citizen's tracking page, with the secret in it")
 
 
 class AgencyRef(BaseModel):
@@ -33,6 +35,7 @@ class TimelineItem(BaseModel):
     status: str
     occurred_at: datetime
     by: str  # a role, or an agency: never a person's identity
+    text: str | None = None
 
 
 class ComplaintPublic(BaseModel):
@@ -46,7 +49,31 @@ class ComplaintPublic(BaseModel):
     agency: AgencyRef | None
     submitted_at: datetime
     updated_at: datetime
+    resolution: str | None = None
+    rating: int | None = None
+    rejection_reason: str | None = None
+    refer_to: str | None = None
+    merged_into: str | None = None
     timeline: list[TimelineItem]
+
+
+class CitizenAction(BaseModel):
+    """What the submitter may do: reply (to a question), accept with a rating, or reopen."""
+
+    secret: str = Field(min_length=1, max_length=64)
+    type: str = Field(pattern="^(citizen_reply|accept|reopen)$")
+    command_id: str | None = Field(None, pattern=r"^[A-Za-z0-9_.:-]{8,64}$",
+                                   description="Your id for this action: sending it again changes nothing")
+    message: str | None = None
+    rating: int | None = None
+    comment: str | None = None
+    reason: str | None = None
+
+
+class ActionOutcome(BaseModel):
+    command_id: str
+    outcome: str  # "applied" or "pending" (still on its way; look again shortly)
+    complaint: ComplaintPublic | None = None
 
 
 class CategoryPublic(BaseModel):

@@ -45,6 +45,7 @@ class TimelineEntry(BaseModel):
     status: Status  # the case's status after this event
     text: str | None = None  # the message, question, note, resolution or reason the event carries
     public: bool  # may the citizen (and, once resolved, the public) see it
+    command_id: str | None = None  # the command that led to this event, if one did
 
 
 class Case(BaseModel):
@@ -151,6 +152,7 @@ def apply(case: Case | None, event: Event) -> Case:
     entry = TimelineEntry(
         seq=event.seq, type=event.type, occurred_at=event.occurred_at, actor=event.actor, status=case.status,
         text=event.payload.get(_TEXT_FIELD.get(event.type, ""), None), public=event.type in ev.PUBLIC_TYPES,
+        command_id=command_id,
     )
     return case.model_copy(update={"seq": event.seq, "updated_at": event.occurred_at,
                                    "timeline": (*case.timeline, entry)})

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from pydantic import BaseModel
+
 from domain.case import submission_event
 from domain.complaint import Complaint
 from domain.events import Event
@@ -43,3 +45,15 @@ class Intake:
         receipt = self._prepare(complaint, now)
         self._producer.send_sync(self._topic, receipt.case_id, encode(receipt.event))
         return receipt
+
+
+class CommandSender:
+    """Commands go to `cases.commands`, keyed by case id, for the case agent to decide."""
+
+    def __init__(self, producer: EventProducer, topic: str) -> None:
+        self._producer = producer
+        self._topic = topic
+
+    async def send(self, command: BaseModel) -> None:
+        """Returns once Kafka confirmed the command; raises `NotConfirmed` otherwise."""
+        await self._producer.send(self._topic, command.case_id, encode(command))

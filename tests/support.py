@@ -49,7 +49,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
     """The environment that gives a subprocess these settings."""
     env = dict(os.environ)
     for name, value in settings.model_dump().items():
-        env[f"ADUAN_{name.upper()}"] = str(value)
+        env[f"ADUAN_{name.upper()}"] = value.get_secret_value() if hasattr(value, "get_secret_value") else str(value)
     return env
 
 

@@ -4,6 +4,7 @@ faust worker and API processes, and removes them at the end."""
 
 from __future__ import annotations
 
+import secrets
 import sys
 import uuid
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ import httpx
 import pytest
 from elasticsearch import Elasticsearch
 from kafka.admin import KafkaAdminClient
+from pydantic import SecretStr
 
 from aduan.bootstrap import bootstrap
 from aduan.settings import Settings
@@ -32,6 +34,7 @@ def settings() -> Settings:
         "worker_web_port": free_port(),
         "kafka_confirm_timeout_s": 5.0,
         "projection_batch": 100,
+        "secret_key": SecretStr(secrets.token_urlsafe(32)),
     })
 
 

@@ -1,0 +1,64 @@
+"""Who is calling: staff by signed bearer token, citizens by the secret of their case.
+
+Staff tokens are signed and expire (itsdangerous); the officer workspace issue replaces how they are
+issued (accounts, passwords, sessions) but keeps `StaffDep`. A citizen's case secret is an HMAC of
+the case id: shown once at submission, never stored, the same for a retried submission.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from domain.events import Actor
+
+_bearer = HTTPBearer(auto_error=False)
+_STAFF_ROLES = ("officer", "supervisor", "coordinator", "admin")
+
+
+def _serializer(secret: bytes) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt="aduan-staff-token")
+
+
+def mint_staff_token(secret: bytes, actor: Actor) -> str:
+    if actor.role not in _STAFF_ROLES or not actor.id:
+        raise ValueError("a staff token needs a staff role and a username")
+    if actor.role in ("officer", "supervisor") and not actor.agency:
+        raise ValueError(f"an {actor.role} belongs to an agency")
+    return _serializer(secret).dumps(actor.model_dump(exclude_none=True))
+
+
+def read_staff_token(secret: bytes, token: str, max_age_s: int) -> Actor | None:
+    try:
+        return Actor.model_validate(_serializer(secret).loads(token, max_age=max_age_s))
+    except (BadSignature, SignatureExpired, ValueError):
+        return None
+
+
+def citizen_secret(secret: bytes, case_id: str) -> str:
+    digest = hmac.new(secret, f"citizen/{case_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
+
+
+def citizen_secret_matches(secret: bytes, case_id: str, given: str) -> bool:
+    return hmac.compare_digest(citizen_secret(secret, case_id), given or "")
+
+
+def _staff(request: Request,
+           credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Actor:
+    settings = request.app.state.services.settings
+    actor = read_staff_token(settings.secret(), credentials.credentials, settings.staff_token_ttl_s) \
+        if credentials else None
+    if actor is None:
+        raise HTTPException(401, "Perlu masuk sebagai petugas / staff login required",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return actor
+
+
+StaffDep = Annotated[Actor, Depends(_staff)]
