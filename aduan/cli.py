@@ -19,6 +19,8 @@ cli = typer.Typer(help="Aduan: pengaduan masyarakat / public complaints platform
 stack_cli = typer.Typer(help="The local Kafka broker and Elasticsearch node (deploy/local).",
                         no_args_is_help=True)
 cli.add_typer(stack_cli, name="stack")
+projections_cli = typer.Typer(help="The Elasticsearch projections of the case log.", no_args_is_help=True)
+cli.add_typer(projections_cli, name="projections")
 
 Services = Annotated[
     list[str] | None,
@@ -99,6 +101,20 @@ def stack_status(only: Services = None) -> None:
     for s in status(_stack_config(Settings()), _services(only)):
         typer.echo(f"{s.name:14} {'running' if s.running else 'stopped':8} pid={s.pid or '-'} "
                    f"port={s.port} {s.detail if s.running else ''}".rstrip())
+
+
+@projections_cli.command("rebuild")
+def projections_rebuild(
+    delete_old: Annotated[bool, typer.Option(help="delete the old index once the alias has moved")] = False,
+) -> None:
+    """Rebuild the cases index from the beginning of cases.events into a new index, then switch the alias
+    to it; the old index keeps serving until then."""
+    from stream_processors.rebuild import rebuild
+
+    try:
+        rebuild(Settings(), log=typer.echo, delete_old=delete_old)
+    except Exception as exc:  # noqa: BLE001
+        raise _fail(f"rebuild failed: {exc}") from None
 
 
 @cli.command()

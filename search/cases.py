@@ -32,16 +32,20 @@ async def get_case(es: AsyncElasticsearch, alias: str, case_id: str) -> Case | N
     return case_from_document(found["_source"])
 
 
-async def write_cases(es: AsyncElasticsearch, alias: str, cases: list[Case]) -> int:
-    """Index each case at version = seq; returns how many were newer than what the index held."""
+async def write_cases(es: AsyncElasticsearch, target: str, cases: list[Case], require_alias: bool = True) -> int:
+    """Index each case at version = seq; returns how many were newer than what the index held.
+
+    Writes go through the alias and require it: while a projection is being rebuilt or its index was
+    deleted, a write fails (and is retried) rather than create a stray index with guessed mappings."""
     if not cases:
         return 0
     written, errors = await async_bulk(
-        es, (index_action(alias, c) for c in cases), raise_on_error=False, stats_only=False
+        es, (index_action(target, c) for c in cases), raise_on_error=False, stats_only=False,
+        require_alias=require_alias,
     )
     real = [e for e in errors if next(iter(e.values())).get("status") != 409]
     if real:
-        raise RuntimeError(f"indexing failed for {len(real)} case(s): {real[:3]}")
+        raise ProjectionUnavailable(f"indexing failed for {len(real)} case(s): {real[:3]}")
     return written
 
 
@@ -81,6 +85,10 @@ class BatchingCaseWriter:
             self._draining = False
 
 
+class ProjectionUnavailable(Exception):
+    """The index cannot be read or written now; the batch should be tried again later."""
+
+
 @dataclass
 class ProjectionResult:
     written: int = 0
@@ -91,9 +99,10 @@ class ProjectionResult:
 class CaseProjection:
     """Applies batches of case events to the `cases` index."""
 
-    def __init__(self, es: AsyncElasticsearch, alias: str, cache_size: int = 50_000) -> None:
+    def __init__(self, es: AsyncElasticsearch, alias: str, cache_size: int = 50_000, is_alias: bool = True) -> None:
         self._es = es
         self._alias = alias
+        self._is_alias = is_alias
         self._cache: OrderedDict[str, Case] = OrderedDict()
         self._cache_size = cache_size
 
@@ -101,6 +110,9 @@ class CaseProjection:
         if not case_ids:
             return {}
         found = await self._es.mget(index=self._alias, ids=case_ids, realtime=True)
+        failed = [d["error"] for d in found["docs"] if "error" in d]
+        if failed:  # e.g. the index is gone: not "no such case", so retry rather than start the case anew
+            raise ProjectionUnavailable(f"cannot read the {self._alias} index: {failed[0]}")
         return {d["_id"]: case_from_document(d["_source"]) if d.get("found") else None for d in found["docs"]}
 
     def _remember(self, case: Case) -> None:
@@ -129,7 +141,7 @@ class CaseProjection:
             result.failed.extend(failed)
             if case is not None and case is not before:
                 changed.append(case)
-        result.written = await write_cases(self._es, self._alias, changed)
+        result.written = await write_cases(self._es, self._alias, changed, require_alias=self._is_alias)
         for case in changed:
             self._remember(case)
         return result

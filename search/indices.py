@@ -46,6 +46,28 @@ def cases_index_body(shards: int, replicas: int) -> dict[str, Any]:
     }
 
 
+def versions_of(es: Elasticsearch, alias: str) -> dict[str, int]:
+    """The concrete indices behind `alias`'s name (alias-v1, alias-v2, ...) and their numbers."""
+    found = es.indices.get(index=f"{alias}-v*", allow_no_indices=True, ignore_unavailable=True)
+    return {name: int(name.rsplit("-v", 1)[1]) for name in found if name.rsplit("-v", 1)[1].isdigit()}
+
+
+def create_next_index(es: Elasticsearch, alias: str, shards: int = 1, replicas: int = 0) -> str:
+    """A new, empty concrete index for `alias`, numbered after every existing one; not yet aliased."""
+    index = f"{alias}-v{max(versions_of(es, alias).values(), default=0) + 1}"
+    es.indices.create(index=index, **cases_index_body(shards, replicas))
+    return index
+
+
+def switch_alias(es: Elasticsearch, alias: str, index: str) -> list[str]:
+    """Point `alias` at `index` alone, in one atomic step; returns the indices it left."""
+    old = list(es.indices.get_alias(name=alias)) if es.indices.exists_alias(name=alias) else []
+    actions = [{"remove": {"index": name, "alias": alias}} for name in old if name != index]
+    actions.append({"add": {"index": index, "alias": alias, "is_write_index": True}})
+    es.indices.update_aliases(actions=actions)
+    return [name for name in old if name != index]
+
+
 def ensure_cases_index(es: Elasticsearch, alias: str, shards: int = 1, replicas: int = 0) -> str:
     """Create the first concrete index behind `alias` unless the alias exists; return its index."""
     if es.indices.exists_alias(name=alias):

@@ -8,10 +8,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 
-from elasticsearch import AsyncElasticsearch
+from elasticsearch import ApiError, AsyncElasticsearch, TransportError
 from pydantic import TypeAdapter, ValidationError
 
 from domain import events as ev
@@ -20,7 +21,7 @@ from domain.commands import Command
 from domain.events import Event
 from domain.lifecycle import ConflictingSubmission, UnknownCase, decide, decide_submission
 from producers.kafka import encode
-from search.cases import CaseProjection
+from search.cases import CaseProjection, ProjectionResult, ProjectionUnavailable
 from stream_processors.app import app, case_inputs, cases_table, events_topic, jurisdiction, settings
 from stream_processors.dead_letter import send_to_dead_letter
 
@@ -98,7 +99,20 @@ async def projection_agent(stream):
                 parsed.append(_parse_event(value))
             except (ValueError, ValidationError) as exc:
                 await send_to_dead_letter("projection_agent", events_topic.get_topic_name(), None, value, str(exc))
-        result = await projection.project(parsed)
+        result = await _project_until_done(projection, parsed)
         for event, reason in result.failed:
             await send_to_dead_letter("projection_agent", events_topic.get_topic_name(),
                                       event.case_id.encode(), encode(event), reason)
+
+
+async def _project_until_done(projection: CaseProjection, events: list[Event]) -> ProjectionResult:
+    """Elasticsearch away or the index being rebuilt: wait and try the same batch again, so nothing
+    is skipped; the partition waits with it (its offsets are not committed meanwhile)."""
+    delay = 0.5
+    while True:
+        try:
+            return await projection.project(events)
+        except (ProjectionUnavailable, TransportError, ApiError) as exc:
+            log.warning("projection of %d events failed, again in %.1f s: %s", len(events), delay, exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)

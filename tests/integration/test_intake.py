@@ -83,7 +83,7 @@ def test_same_client_request_id_gives_the_same_case(client, es, stack):
     tracking_id = first.json()["tracking_id"]
     assert second.json()["tracking_id"] == tracking_id
     wait_for(lambda: routed(client, tracking_id), "case routed")
-    _wait_until_projected(stack)
+    wait_until_projected(stack)
     doc = es.get(index=stack.indices.cases, id=tracking_id)
     assert doc["_version"] == 2 and len(doc["_source"]["state"]["timeline"]) == 2
 
@@ -126,7 +126,7 @@ def test_health_and_readiness(client):
     assert ready.json()["kafka"] == "ok" and ready.json()["elasticsearch"] == "ok"
 
 
-def _wait_until_projected(stack) -> None:
+def wait_until_projected(stack) -> None:
     """Wait until the worker's consumer group has committed every offset of cases.events."""
     consumer = KafkaConsumer(bootstrap_servers=stack.kafka_bootstrap)
     admin = KafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap)
@@ -149,7 +149,7 @@ def _wait_until_projected(stack) -> None:
 def test_replayed_events_leave_one_document_at_the_same_version(client, es, stack):
     tracking_id = client.post("/api/v1/complaints", json=complaint()).json()["tracking_id"]
     wait_for(lambda: routed(client, tracking_id), "case routed")
-    _wait_until_projected(stack)
+    wait_until_projected(stack)
     before = es.get(index=stack.indices.cases, id=tracking_id)
 
     # Read the case's events back from the log and append them again, twice.
@@ -164,7 +164,7 @@ def test_replayed_events_leave_one_document_at_the_same_version(client, es, stac
             producer.send(stack.topics.events, key=m.key, value=m.value)
     producer.flush(10)
     producer.close()
-    _wait_until_projected(stack)
+    wait_until_projected(stack)
 
     after = es.get(index=stack.indices.cases, id=tracking_id)
     assert after["_version"] == before["_version"] == 2

@@ -10,7 +10,7 @@ runner = CliRunner()
 @pytest.mark.parametrize(
     "args",
     [[], ["stack"], ["stack", "up"], ["stack", "down"], ["stack", "status"], ["bootstrap"], ["worker"], ["api"],
-     ["demo"], ["run"], ["staff-token"]],
+     ["demo"], ["run"], ["staff-token"], ["projections"], ["projections", "rebuild"]],
 )
 def test_every_command_has_help(args):
     result = runner.invoke(cli, [*args, "--help"])

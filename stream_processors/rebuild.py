@@ -1,0 +1,99 @@
+"""Rebuilding a projection from the log: `aduan projections rebuild`.
+
+The events are read from the beginning of ``cases.events`` into a new index while the old one keeps
+serving; once the new index has caught up, the alias moves to it in one atomic step, and the events
+that arrived meanwhile are applied once more (versioned writes make the repeat harmless).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from elasticsearch import AsyncElasticsearch, Elasticsearch
+from kafka import KafkaConsumer, TopicPartition
+from pydantic import ValidationError
+
+from aduan.settings import Settings
+from domain.events import Event
+from search.cases import CaseProjection
+from search.indices import create_next_index, switch_alias
+
+
+def _read_until(consumer: KafkaConsumer, ends: dict[TopicPartition, int], batch: int):
+    """Batches of events from the consumer's positions up to `ends` (exclusive)."""
+    while any(consumer.position(tp) < end for tp, end in ends.items()):
+        records = consumer.poll(timeout_ms=1000, max_records=batch)
+        events = []
+        for tp, messages in records.items():
+            for m in messages:
+                if m.offset < ends[tp]:
+                    try:
+                        events.append(Event.model_validate_json(m.value))
+                    except (ValidationError, ValueError, TypeError):
+                        continue  # the live projection dead-letters these; a rebuild only skips them
+        if events:
+            yield events
+
+
+async def _project_range(projection: CaseProjection, consumer: KafkaConsumer, ends, batch: int,
+                         progress: Callable[[int], None]) -> int:
+    done = 0
+    for events in _read_until(consumer, ends, batch):
+        await projection.project(events)
+        done += len(events)
+        progress(done)
+    return done
+
+
+def rebuild(settings: Settings, log: Callable[[str], None] = print, delete_old: bool = False) -> str:
+    """Rebuild the `cases` projection; returns the new index's name."""
+    alias = settings.indices.cases
+    es = Elasticsearch(settings.es_hosts, request_timeout=60)
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
+                             group_id=None, max_partition_fetch_bytes=4 * 1024 * 1024)
+    try:
+        partitions = [TopicPartition(settings.topics.events, p)
+                      for p in sorted(consumer.partitions_for_topic(settings.topics.events) or [])]
+        if not partitions:
+            raise RuntimeError(f"topic {settings.topics.events} not found at {settings.kafka_bootstrap}")
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        index = create_next_index(es, alias, settings.index_shards, settings.index_replicas)
+        ends = consumer.end_offsets(partitions)
+        total = sum(ends.values()) - sum(consumer.beginning_offsets(partitions).values())
+        log(f"rebuilding {alias} into {index} from {total} events of {settings.topics.events}")
+        started, last = time.monotonic(), [0.0]
+
+        def progress(done: int) -> None:
+            if time.monotonic() - last[0] > 2 or done == total:
+                last[0] = time.monotonic()
+                log(f"  {done}/{total} events ({done / max(time.monotonic() - started, 1e-9):.0f}/s)")
+
+        async def run() -> tuple[int, list[str]]:
+            aes = AsyncElasticsearch(settings.es_hosts, request_timeout=60)
+            try:
+                projection = CaseProjection(aes, index, is_alias=False)
+                done = await _project_range(projection, consumer, ends, settings.projection_batch, progress)
+                es.indices.refresh(index=index)
+                left = switch_alias(es, alias, index)
+                # Events the live projection wrote to the old index while we read: apply them here too.
+                done += await _project_range(projection, consumer, consumer.end_offsets(partitions),
+                                             settings.projection_batch, lambda n: None)
+                return done, left
+            finally:
+                await aes.close()
+
+        done, left = asyncio.run(run())
+        log(f"{alias} -> {index} ({done} events in {time.monotonic() - started:.1f} s)")
+        for old in left:
+            if delete_old:
+                es.indices.delete(index=old)
+                log(f"deleted the old index {old}")
+            else:
+                log(f"the old index {old} is kept; delete it when satisfied")
+        return index
+    finally:
+        consumer.close()
+        es.close()
