@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from aduan.bootstrap import ensure_topics
+from aduan.bootstrap import bootstrap
 from aduan.settings import Settings
 from deploy.local.stack import StackConfig, down, status, up
 from tests.support import free_port, start_api
@@ -36,9 +36,11 @@ def own_broker(settings: Settings, tmp_path: Path):
 
 
 def test_kafka_stopped_answers_503_in_bounded_time(settings: Settings, own_broker: StackConfig, logs_dir, es):
+    # Indices of its own too: its cases live in its own broker's log, not in the shared one.
     mine = settings.model_copy(update={"kafka_bootstrap": f"127.0.0.1:{own_broker.kafka_port}",
+                                       "index_prefix": f"{settings.index_prefix}own-",
                                        "api_port": free_port(), "kafka_confirm_timeout_s": 3.0})
-    ensure_topics(mine, log=lambda m: None)
+    bootstrap(mine, log=lambda m: None)
     api = start_api(mine, logs_dir, name="api-own-broker")
     body = {"category": "bencana", "regency": "17.05", "description": "Banjir merendam rumah warga sejak semalam."}
     try:
