@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help install run test unit bench lint stack-up stack-down clean
+.PHONY: help install run test unit bench lint stack-up stack-down clean browser-deps
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -20,8 +20,11 @@ install: $(STAMP) ## make the virtual environment and install Aduan into it
 run: install ## the platform: stack, workers, API, demo data (prints the URL; Ctrl-C stops it)
 	$(BIN)/aduan run
 
-test: install ## the whole test suite against a real Kafka and Elasticsearch, started and stopped here
+test: install browser-deps ## the whole test suite (unit, integration, browser) on a real Kafka and Elasticsearch
 	deploy/local/with-stack.sh $(BIN)/pytest $(PYTEST_ARGS)
+
+browser-deps: ## Debian's chromium for the browser tests (installed when missing, as root)
+	deploy/local/browser-deps.sh
 
 unit: install ## the unit tests alone (no services)
 	$(BIN)/pytest -m unit $(PYTEST_ARGS)

@@ -49,6 +49,13 @@ class Settings(BaseSettings):
     )
     staff_token_ttl_s: int = Field(8 * 3600, ge=60, description="lifetime of a staff bearer token")
 
+    # Intake
+    submit_rate_limit: str = Field("10/minute", description="anonymous submissions allowed per client address "
+                                   "(per API process), in the `limits` notation: 10/minute, 100/hour, ...")
+    media_dir: Path = Field(REPO_ROOT / "var" / "media", description="where citizens' photos are stored")
+    max_photo_mb: float = Field(8.0, gt=0, le=50, description="largest photo accepted, in MB")
+    cookie_secure: bool = Field(False, description="send cookies over HTTPS only (set true behind TLS)")
+
     # API
     api_host: str = Field("127.0.0.1")
     api_port: int = Field(8000)

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from elasticsearch import AsyncElasticsearch
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aduan.jurisdiction_file import load_jurisdiction
 from aduan.settings import Settings
+from api import web
 from api.deps import Services
+from api.photos import PhotoStore
+from api.ratelimit import SubmissionLimiter
 from api.routes import complaints, health, officer, reference
 from producers.intake import CommandSender, Intake
 from producers.kafka import EventProducer
@@ -32,6 +41,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             es=es,
             receipts=BatchingCaseWriter(es, settings.indices.cases),
             commands=CommandSender(producer, settings.topics.commands),
+            photos=PhotoStore(settings.media_dir, max_bytes=int(settings.max_photo_mb * 1024 * 1024)),
+            limiter=SubmissionLimiter(settings.submit_rate_limit),
         )
         try:
             yield
@@ -41,8 +52,76 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Aduan", version="0.1.0", lifespan=lifespan,
                   description="Pengaduan masyarakat / public complaints — " + jurisdiction.name)
+    app.add_middleware(SessionMiddleware, secret_key=settings.secret().decode(), session_cookie="aduan_session",
+                       max_age=24 * 3600, same_site="lax", https_only=settings.cookie_secure)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit, max_bytes=int((settings.max_photo_mb * 3 + 1) * 1024 * 1024))
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.include_router(web.router)
     app.include_router(health.router)
     app.include_router(reference.router)
     app.include_router(complaints.router)
     app.include_router(officer.router)
     return app
+
+
+class SecurityHeaders:
+    """Headers every answer carries. No referrer ever leaves: a tracking link holds the case's secret."""
+
+    HEADERS = [
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"content-security-policy",
+         b"default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'"),
+    ]
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], *self.HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+class BodyLimit:
+    """Refuse a request body larger than `max_bytes` before reading it (three photos and the form)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("POST", "PUT", "PATCH"):
+            headers = dict(scope["headers"])
+            length = headers.get(b"content-length")
+            too_big = length is not None and (not length.isdigit() or int(length) > self.max_bytes)
+            if too_big or (length is None and headers.get(b"transfer-encoding")):
+                status = 413 if too_big else 411
+                body = b'{"detail":"Kiriman terlalu besar / request too large"}' if too_big else \
+                    b'{"detail":"Content-Length required"}'
+                await send({"type": "http.response.start", "status": status,
+                            "headers": [(b"content-type", b"application/json")]})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
+async def http_error(request: Request, exc: StarletteHTTPException):
+    """Pages get a page in the visitor's language; the API keeps its JSON errors."""
+    if request.url.path.startswith(("/api/", "/healthz", "/readyz", "/static/")):
+        return await http_exception_handler(request, exc)
+    from api.i18n import translator
+
+    t = translator(request.session.get("lang", "id") if "session" in request.scope else "id")
+    message = t("error.csrf") if exc.detail == "csrf" else str(exc.detail)
+    return web.render(request, "error.html", exc.status_code, message=message)

@@ -9,6 +9,8 @@ from elasticsearch import AsyncElasticsearch
 from fastapi import Depends, Request
 
 from aduan.settings import Settings
+from api.photos import PhotoStore
+from api.ratelimit import SubmissionLimiter
 from domain.jurisdiction import Jurisdiction
 from producers.intake import CommandSender, Intake
 from producers.kafka import EventProducer
@@ -24,6 +26,8 @@ class Services:
     es: AsyncElasticsearch
     receipts: BatchingCaseWriter
     commands: CommandSender
+    photos: PhotoStore
+    limiter: SubmissionLimiter
 
 
 def _services(request: Request) -> Services:

@@ -54,6 +54,7 @@ class ComplaintPublic(BaseModel):
     rejection_reason: str | None = None
     refer_to: str | None = None
     merged_into: str | None = None
+    photos: list[str] = []
     timeline: list[TimelineItem]
 
 

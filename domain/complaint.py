@@ -75,3 +75,4 @@ class Complaint(ComplaintDetails):
 
     channel: Channel = "web"
     client_request_id: str | None = None
+    photos: tuple[Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")], ...] = Field((), max_length=3)

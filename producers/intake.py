@@ -27,23 +27,16 @@ class Intake:
         self._topic = topic
         self._prefix = case_prefix
 
-    def _prepare(self, complaint: Complaint, now: datetime | None) -> Receipt:
-        if complaint.client_request_id:
-            case_id = case_id_for_request(self._prefix, complaint.client_request_id)
-        else:
-            case_id = case_id_from_bytes(self._prefix, os.urandom(8))
-        event = submission_event(case_id, complaint, now or datetime.now(UTC))
-        return Receipt(case_id, event)
+    def case_id_for(self, client_request_id: str | None) -> str:
+        """The id the case will have: the same for the same client request id, else a new random one."""
+        if client_request_id:
+            return case_id_for_request(self._prefix, client_request_id)
+        return case_id_from_bytes(self._prefix, os.urandom(8))
 
-    async def submit(self, complaint: Complaint, now: datetime | None = None) -> Receipt:
+    async def submit(self, case_id: str, complaint: Complaint, now: datetime | None = None) -> Receipt:
         """Returns once Kafka confirmed the submission; raises `NotConfirmed` otherwise."""
-        receipt = self._prepare(complaint, now)
+        receipt = Receipt(case_id, submission_event(case_id, complaint, now or datetime.now(UTC)))
         await self._producer.send(self._topic, receipt.case_id, encode(receipt.event))
-        return receipt
-
-    def submit_sync(self, complaint: Complaint, now: datetime | None = None) -> Receipt:
-        receipt = self._prepare(complaint, now)
-        self._producer.send_sync(self._topic, receipt.case_id, encode(receipt.event))
         return receipt
 
 

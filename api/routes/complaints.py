@@ -1,16 +1,18 @@
-"""Citizens' complaints over JSON: submit one, read its citizen view."""
+"""Citizens' complaints over JSON (or multipart with photos): submit, read the citizen view, act."""
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
+from pydantic import ValidationError
 
 from api.actions import await_outcome, build_command, send_command
-from api.auth import citizen_secret, citizen_secret_matches
+from api.auth import citizen_secret_matches
 from api.deps import JurisdictionDep, ServicesDep
 from api.schemas import (
     ActionOutcome,
@@ -21,79 +23,84 @@ from api.schemas import (
     ComplaintPublic,
     TimelineItem,
 )
-from domain.case import CITIZEN, Case, apply
-from domain.complaint import Complaint
+from api.submission import SubmissionUnavailable, accept_complaint
+from domain.case import CITIZEN, Case
 from domain.ids import normalize_case_id
 from domain.jurisdiction import Jurisdiction
-from producers.kafka import NotConfirmed
 from search.cases import get_case
 
 log = logging.getLogger(__name__)
-ACTION_WAIT_S = 5.0
 router = APIRouter(prefix="/api/v1/complaints", tags=["complaints"])
+ACTION_WAIT_S = 5.0
 
-UNAVAILABLE = (
-    "Pengaduan belum dapat disimpan, silakan coba lagi sebentar lagi. / "
-    "Your complaint could not be recorded yet; please try again shortly."
-)
-
-
-def check_codes(body: ComplaintCreate, jurisdiction: Jurisdiction) -> None:
-    """Codes must name this jurisdiction's category, regency and district: 422 naming the field."""
-    errors = []
-    if jurisdiction.category(body.category) is None:
-        errors.append(("category", body.category, "kategori tidak dikenal / unknown category"))
-    regency = jurisdiction.regency(body.regency)
-    if regency is None:
-        errors.append(("regency", body.regency, "kabupaten/kota tidak dikenal / unknown regency"))
-    elif body.district is not None and body.district not in {d.code for d in regency.districts}:
-        errors.append(("district", body.district, "kecamatan tidak dikenal / unknown district"))
-    if errors:
-        raise RequestValidationError(
-            [{"type": "value_error", "loc": ("body", field), "msg": msg, "input": value}
-             for field, value, msg in errors]
-        )
+_MULTIPART_DOC = {
+    "requestBody": {"content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/ComplaintCreate"}},
+        "multipart/form-data": {"schema": {"type": "object", "properties": {
+            "complaint": {"type": "string", "description": "the JSON body, as text"},
+            "photos": {"type": "array", "items": {"type": "string", "format": "binary"}, "maxItems": 3},
+        }, "required": ["complaint"]}},
+    }, "required": True},
+}
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=ComplaintAccepted,
-             responses={503: {"description": "Kafka did not confirm the submission"}})
-async def submit_complaint(body: ComplaintCreate, services: ServicesDep) -> ComplaintAccepted | JSONResponse:
-    check_codes(body, services.jurisdiction)
-    complaint = Complaint(**body.model_dump(), channel="api")
+async def _read_submission(request: Request) -> tuple[ComplaintCreate, list[tuple[str, bytes]]]:
+    content_type = request.headers.get("content-type", "")
+    uploads: list[tuple[str, bytes]] = []
     try:
-        receipt = await services.intake.submit(complaint)
-    except NotConfirmed as exc:
-        log.error("submission not confirmed by Kafka: %s", exc)
-        return JSONResponse({"detail": UNAVAILABLE}, status_code=503, headers={"Retry-After": "10"})
-    await _write_receipt(services, apply(None, receipt.event))
-    secret = citizen_secret(services.settings.secret(), receipt.case_id)
-    base = services.settings.base_url
-    return ComplaintAccepted(
-        tracking_id=receipt.case_id,
-        status="received",
-        status_url=f"{base}/api/v1/complaints/{receipt.case_id}",
-        secret=secret,
-        tracking_url=f"{base}/lacak/{receipt.case_id}?kunci={secret}",
-    )
+        if content_type.startswith("multipart/form-data"):
+            form = await request.form(max_files=3, max_fields=10)
+            raw = form.get("complaint")
+            if not isinstance(raw, str):
+                raise RequestValidationError([{"type": "missing", "loc": ("body", "complaint"), "input": None,
+                                               "msg": "the complaint's JSON goes in the form field 'complaint'"}])
+            data = json.loads(raw)
+            for upload in form.getlist("photos"):
+                if hasattr(upload, "read"):
+                    uploads.append((upload.filename or "", await upload.read()))
+        else:
+            data = await request.json()
+        return ComplaintCreate.model_validate(data), uploads
+    except json.JSONDecodeError as exc:
+        raise RequestValidationError([{"type": "json_invalid", "loc": ("body",), "msg": f"not JSON: {exc}",
+                                       "input": None}]) from None
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]) \
+            from None
 
 
-async def _write_receipt(services, case: Case) -> None:
-    # The case agent will project this same first event; writing it now (same version, same
-    # document) lets the citizen read their case at once. Kafka already has it, so a failure here
-    # loses nothing: the projection catches up.
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=ComplaintAccepted, openapi_extra=_MULTIPART_DOC,
+             responses={422: {"description": "Invalid input; detail[].loc names the field"},
+                        429: {"description": "Too many submissions from this address"},
+                        503: {"description": "Kafka did not confirm the submission"}})
+async def submit_complaint(request: Request, services: ServicesDep) -> ComplaintAccepted | JSONResponse:
+    """Submit a complaint as JSON, or as multipart/form-data with the JSON in `complaint` and up to 3
+    `photos`. 202 only once Kafka has confirmed it. Keep the `secret`: it is shown once."""
+    services.limiter.check(request)
+    body, uploads = await _read_submission(request)
     try:
-        await services.receipts.write(case)
-    except Exception as exc:  # noqa: BLE001 - best effort by design
-        log.warning("receipt of case %s not indexed yet: %s", case.case_id, exc)
+        return await accept_complaint(services, body, uploads, channel="api")
+    except SubmissionUnavailable as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "10"})
 
 
 @router.get("/{tracking_id}", response_model=ComplaintPublic, responses={404: {"description": "No such case"}})
 async def read_complaint(tracking_id: str, services: ServicesDep, jurisdiction: JurisdictionDep) -> ComplaintPublic:
-    case_id = normalize_case_id(tracking_id)
-    case = await get_case(services.es, services.settings.indices.cases, case_id) if case_id else None
-    if case is None:
-        raise HTTPException(404, "Kasus tidak ditemukan / case not found")
+    case = await _case(services, tracking_id)
     return citizen_view(case, jurisdiction)
+
+
+@router.get("/{tracking_id}/photos/{photo_id}", response_class=FileResponse,
+            responses={403: {"description": "Wrong secret"}, 404: {"description": "No such photo"}})
+async def read_photo(tracking_id: str, photo_id: str, secret: str, services: ServicesDep) -> FileResponse:
+    """A photo of the case, for its submitter (the secret is needed: photos may show people and homes)."""
+    case = await _case(services, tracking_id)
+    if not citizen_secret_matches(services.settings.secret(), case.case_id, secret):
+        raise HTTPException(403, "Kode rahasia salah / wrong secret for this case")
+    path = services.photos.path(case.case_id, photo_id) if photo_id in case.complaint.photos else None
+    if path is None:
+        raise HTTPException(404, "Foto tidak ditemukan / photo not found")
+    return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
 
 
 @router.post("/{tracking_id}/actions", response_model=ActionOutcome,
@@ -105,22 +112,34 @@ async def citizen_action(tracking_id: str, body: CitizenAction, services: Servic
     """Reply to a question, accept the resolution with a rating (1-5), or reopen it with a reason. Needs the
     secret given at submission. Waits (a few seconds at most) for the case agent, so the answer shows the
     case with the action applied."""
-    case_id = normalize_case_id(tracking_id)
-    case = await get_case(services.es, services.settings.indices.cases, case_id) if case_id else None
-    if case is None:
-        raise HTTPException(404, "Kasus tidak ditemukan / case not found")
+    outcome, refusal = await act_as_citizen(services, tracking_id, body)
+    if refusal:
+        return JSONResponse({"detail": refusal, "command_id": outcome.command_id}, status_code=409)
+    if outcome.outcome == "pending":
+        return JSONResponse(outcome.model_dump(), status_code=202)
+    return outcome
+
+
+async def act_as_citizen(services, tracking_id: str, body: CitizenAction) -> tuple[ActionOutcome, str | None]:
+    """Send the citizen's command and wait for it: (outcome, refusal reason or None)."""
+    case = await _case(services, tracking_id)
     if not citizen_secret_matches(services.settings.secret(), case.case_id, body.secret):
         raise HTTPException(403, "Kode rahasia salah / wrong secret for this case")
     command = build_command(case.case_id, CITIZEN, body.model_dump(exclude_none=True), datetime.now(UTC).isoformat())
     await send_command(services, command)
     applied, refusal = await await_outcome(services, case.case_id, command.command_id, ACTION_WAIT_S)
-    if refusal:
-        return JSONResponse({"detail": refusal, "command_id": command.command_id}, status_code=409)
     if applied is None:
-        return JSONResponse(ActionOutcome(command_id=command.command_id, outcome="pending").model_dump(),
-                            status_code=202)
+        return ActionOutcome(command_id=command.command_id, outcome="pending"), None
     return ActionOutcome(command_id=command.command_id, outcome="applied",
-                         complaint=citizen_view(applied, jurisdiction))
+                         complaint=citizen_view(applied, services.jurisdiction)), refusal
+
+
+async def _case(services, tracking_id: str) -> Case:
+    case_id = normalize_case_id(tracking_id)
+    case = await get_case(services.es, services.settings.indices.cases, case_id) if case_id else None
+    if case is None:
+        raise HTTPException(404, "Kasus tidak ditemukan / case not found")
+    return case
 
 
 def citizen_view(case: Case, jurisdiction: Jurisdiction) -> ComplaintPublic:
@@ -139,6 +158,7 @@ def citizen_view(case: Case, jurisdiction: Jurisdiction) -> ComplaintPublic:
         rejection_reason=case.rejection_reason,
         refer_to=case.refer_to,
         merged_into=case.merged_into,
+        photos=list(case.complaint.photos),
         timeline=[
             TimelineItem(type=t.type, status=t.status.value, occurred_at=t.occurred_at,
                          by=t.actor.agency or t.actor.role, text=t.text)

@@ -1,4 +1,4 @@
-"""Fixtures for tests on the real stack: a Kafka broker and an Elasticsearch node must be up
+"""Fixtures for tests on the real stack (integration and browser): a Kafka broker and an Elasticsearch node must be up
 (`make test` starts them). Each session works in topics and indices of its own prefix, with its own
 faust worker and API processes, and removes them at the end."""
 
@@ -22,7 +22,7 @@ from tests.support import Process, delete_indices, free_port, settings_env, star
 
 
 @pytest.fixture(scope="session")
-def settings() -> Settings:
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     run = uuid.uuid4().hex[:8]
     base = Settings()
     return base.model_copy(update={
@@ -35,6 +35,8 @@ def settings() -> Settings:
         "kafka_confirm_timeout_s": 5.0,
         "projection_batch": 100,
         "secret_key": SecretStr(secrets.token_urlsafe(32)),
+        "submit_rate_limit": "100000/minute",  # the tests submit a lot from one address; one test checks the limit
+        "media_dir": tmp_path_factory.mktemp("media"),
     })
 
 

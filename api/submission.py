@@ -1,0 +1,88 @@
+"""Accepting a complaint from any web channel (JSON, multipart, the HTML form): one path for all."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from fastapi.exceptions import RequestValidationError
+
+from api.auth import citizen_secret
+from api.photos import MAX_PHOTOS, PhotoRejected
+from api.schemas import ComplaintAccepted, ComplaintCreate
+from domain.case import Case, apply
+from domain.complaint import Channel, Complaint
+from domain.jurisdiction import Jurisdiction
+from producers.kafka import NotConfirmed
+
+log = logging.getLogger(__name__)
+
+UNAVAILABLE = (
+    "Pengaduan belum dapat disimpan, silakan coba lagi sebentar lagi. / "
+    "Your complaint could not be recorded yet; please try again shortly."
+)
+
+
+class SubmissionUnavailable(Exception):
+    """Kafka did not confirm: the citizen is told so, never a receipt for a lost complaint."""
+
+
+def _invalid(field: tuple, value, msg: str) -> dict:
+    return {"type": "value_error", "loc": ("body", *field), "msg": msg, "input": value}
+
+
+def check_codes(body: ComplaintCreate, jurisdiction: Jurisdiction) -> None:
+    """Codes must name this jurisdiction's category, regency and district: 422 naming the field."""
+    errors = []
+    if jurisdiction.category(body.category) is None:
+        errors.append(_invalid(("category",), body.category, "kategori tidak dikenal / unknown category"))
+    regency = jurisdiction.regency(body.regency)
+    if regency is None:
+        errors.append(_invalid(("regency",), body.regency, "kabupaten/kota tidak dikenal / unknown regency"))
+    elif body.district is not None and body.district not in {d.code for d in regency.districts}:
+        errors.append(_invalid(("district",), body.district, "kecamatan tidak dikenal / unknown district"))
+    if errors:
+        raise RequestValidationError(errors)
+
+
+async def accept_complaint(services, body: ComplaintCreate, uploads: list[tuple[str, bytes]],
+                           channel: Channel) -> ComplaintAccepted:
+    """Check, store the photos, put the complaint on Kafka and wait for its confirmation."""
+    check_codes(body, services.jurisdiction)
+    if len(uploads) > MAX_PHOTOS:
+        raise RequestValidationError([_invalid(("photos",), len(uploads),
+                                               f"paling banyak {MAX_PHOTOS} foto / at most {MAX_PHOTOS} photos")])
+    case_id = services.intake.case_id_for(body.client_request_id)
+    photo_ids = []
+    for i, (filename, data) in enumerate(uploads):
+        try:
+            stored = await asyncio.to_thread(services.photos.save, case_id, data, filename)
+        except PhotoRejected as exc:
+            raise RequestValidationError([_invalid(("photos", i), filename, str(exc))]) from None
+        photo_ids.append(stored.photo_id)
+    complaint = Complaint(**body.model_dump(), channel=channel, photos=tuple(photo_ids))
+    try:
+        receipt = await services.intake.submit(case_id, complaint)
+    except NotConfirmed as exc:
+        log.error("submission not confirmed by Kafka: %s", exc)
+        raise SubmissionUnavailable(UNAVAILABLE) from exc
+    await _write_receipt(services, apply(None, receipt.event))
+    secret = citizen_secret(services.settings.secret(), receipt.case_id)
+    base = services.settings.base_url
+    return ComplaintAccepted(
+        tracking_id=receipt.case_id,
+        status="received",
+        status_url=f"{base}/api/v1/complaints/{receipt.case_id}",
+        secret=secret,
+        tracking_url=f"{base}/lacak/{receipt.case_id}?kunci={secret}",
+    )
+
+
+async def _write_receipt(services, case: Case) -> None:
+    # The case agent will project this same first event; writing it now (same version, same
+    # document) lets the citizen read their case at once. Kafka already has it, so a failure here
+    # loses nothing: the projection catches up.
+    try:
+        await services.receipts.write(case)
+    except Exception as exc:  # noqa: BLE001 - best effort by design
+        log.warning("receipt of case %s not indexed yet: %s", case.case_id, exc)
