@@ -251,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings().model_copy(update={
         "topic_prefix": f"bench{run}.", "index_prefix": f"bench{run}-", "app_id": f"aduan-bench{run}",
         "partitions": args.partitions, "api_port": free_port(), "worker_web_port": free_port(),
+        "submit_rate_limit": "1000000/minute",  # every benchmark client shares one address
+        "media_dir": Path(tempfile.mkdtemp(prefix="aduan-bench-media-")),
     })
     bootstrap(settings, log=lambda m: None)
     logs = Path(tempfile.mkdtemp(prefix="aduan-bench-"))

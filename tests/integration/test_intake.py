@@ -194,3 +194,29 @@ def test_malformed_submission_goes_to_dead_letter_and_the_next_one_flows(client,
     record = wait_for(dead_lettered, "the malformed message in the dead-letter topic", timeout_s=30)
     assert record["agent"] == "case_agent" and record["source_topic"] == stack.topics.submissions
     assert "json" in record["reason"].lower()
+
+
+def test_malformed_command_goes_to_dead_letter_and_the_next_one_flows(client, es, stack):
+    from tests.integration.test_lifecycle import Case, headers
+
+    case = Case(client, es, stack)
+    producer = KafkaProducer(bootstrap_servers=stack.kafka_bootstrap, acks="all")
+    marker = uuid.uuid4().hex
+    bad = json.dumps({"command_id": f"bad-{marker}", "case_id": case.id, "type": "resolve"}).encode()  # no actor
+    producer.send(stack.topics.commands, key=case.id.encode(), value=bad)
+    producer.flush(10)
+    producer.close()
+    case.staff(headers(stack, "officer", "PUPR-KOTA"), type="acknowledge")
+    assert case.status == "in_progress"
+
+    def dead_lettered():
+        consumer = KafkaConsumer(stack.topics.dead_letter, bootstrap_servers=stack.kafka_bootstrap,
+                                 auto_offset_reset="earliest", consumer_timeout_ms=2000)
+        try:
+            records = [json.loads(m.value) for m in consumer]
+        finally:
+            consumer.close()
+        return next((r for r in records if marker.encode() in base64.b64decode(r["value_b64"] or "")), None)
+
+    record = wait_for(dead_lettered, "the malformed command in the dead-letter topic", timeout_s=30)
+    assert record["source_topic"] == stack.topics.commands and "actor" in record["reason"]
