@@ -116,3 +116,12 @@ async def _project_until_done(projection: CaseProjection, events: list[Event]) -
             log.warning("projection of %d events failed, again in %.1f s: %s", len(events), delay, exc)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 30.0)
+
+
+@app.on_before_shutdown.connect
+async def _close_search_client(sender, **kwargs) -> None:
+    """The projection's Elasticsearch client goes with the worker (no unclosed sessions left)."""
+    global _es
+    if _es is not None:
+        await _es.close()
+        _es = None

@@ -173,6 +173,17 @@ def test_replayed_events_leave_one_document_at_the_same_version(client, es, stac
     assert es.count(index=stack.indices.cases, query={"term": {"case_id": tracking_id}})["count"] == 1
 
 
+def dead_letter_with(stack, marker: str) -> dict | None:
+    """The dead-letter record whose original message contains `marker`, if there is one yet."""
+    consumer = KafkaConsumer(stack.topics.dead_letter, bootstrap_servers=stack.kafka_bootstrap,
+                             auto_offset_reset="earliest", consumer_timeout_ms=2000)
+    try:
+        records = [json.loads(m.value) for m in consumer]
+    finally:
+        consumer.close()
+    return next((r for r in records if marker.encode() in base64.b64decode(r["value_b64"] or "")), None)
+
+
 def test_malformed_submission_goes_to_dead_letter_and_the_next_one_flows(client, stack):
     producer = KafkaProducer(bootstrap_servers=stack.kafka_bootstrap, acks="all")
     marker = uuid.uuid4().hex
@@ -182,16 +193,8 @@ def test_malformed_submission_goes_to_dead_letter_and_the_next_one_flows(client,
     tracking_id = client.post("/api/v1/complaints", json=complaint()).json()["tracking_id"]
     wait_for(lambda: routed(client, tracking_id), "the next good submission routed")
 
-    def dead_lettered():
-        consumer = KafkaConsumer(stack.topics.dead_letter, bootstrap_servers=stack.kafka_bootstrap,
-                                 auto_offset_reset="earliest", consumer_timeout_ms=2000)
-        try:
-            records = [json.loads(m.value) for m in consumer]
-        finally:
-            consumer.close()
-        return next((r for r in records if marker.encode() in base64.b64decode(r["value_b64"] or "")), None)
-
-    record = wait_for(dead_lettered, "the malformed message in the dead-letter topic", timeout_s=30)
+    record = wait_for(lambda: dead_letter_with(stack, marker), "the malformed message in the dead-letter topic",
+                      timeout_s=30)
     assert record["agent"] == "case_agent" and record["source_topic"] == stack.topics.submissions
     assert "json" in record["reason"].lower()
 
@@ -209,14 +212,6 @@ def test_malformed_command_goes_to_dead_letter_and_the_next_one_flows(client, es
     case.staff(headers(stack, "officer", "PUPR-KOTA"), type="acknowledge")
     assert case.status == "in_progress"
 
-    def dead_lettered():
-        consumer = KafkaConsumer(stack.topics.dead_letter, bootstrap_servers=stack.kafka_bootstrap,
-                                 auto_offset_reset="earliest", consumer_timeout_ms=2000)
-        try:
-            records = [json.loads(m.value) for m in consumer]
-        finally:
-            consumer.close()
-        return next((r for r in records if marker.encode() in base64.b64decode(r["value_b64"] or "")), None)
-
-    record = wait_for(dead_lettered, "the malformed command in the dead-letter topic", timeout_s=30)
+    record = wait_for(lambda: dead_letter_with(stack, marker), "the malformed command in the dead-letter topic",
+                      timeout_s=30)
     assert record["source_topic"] == stack.topics.commands and "actor" in record["reason"]
