@@ -20,6 +20,7 @@ from api.deps import Services
 from api.photos import PhotoStore
 from api.ratelimit import SubmissionLimiter
 from api.routes import complaints, health, officer, reference
+from api.schemas import ComplaintCreate
 from producers.intake import CommandSender, Intake
 from producers.kafka import EventProducer
 from search.cases import BatchingCaseWriter
@@ -63,7 +64,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reference.router)
     app.include_router(complaints.router)
     app.include_router(officer.router)
+    app.openapi = lambda: _openapi_with_complaint_schema(app)
     return app
+
+
+def _openapi_with_complaint_schema(app: FastAPI) -> dict:
+    """POST /api/v1/complaints reads its body itself (JSON or multipart), so FastAPI does not list the
+    complaint's schema; add it (and the models it uses) for the documented reference to resolve."""
+    if app.openapi_schema is None:
+        spec = FastAPI.openapi(app)
+        schema = ComplaintCreate.model_json_schema(ref_template="#/components/schemas/{model}")
+        spec["components"]["schemas"].update({"ComplaintCreate": schema, **schema.pop("$defs", {})})
+        app.openapi_schema = spec
+    return app.openapi_schema
 
 
 class SecurityHeaders:

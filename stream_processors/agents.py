@@ -23,7 +23,7 @@ from domain.lifecycle import ConflictingSubmission, UnknownCase, decide, decide_
 from producers.kafka import encode
 from search.cases import CaseProjection, ProjectionResult, ProjectionUnavailable
 from stream_processors.app import app, case_inputs, cases_table, events_topic, jurisdiction, settings
-from stream_processors.dead_letter import send_to_dead_letter
+from stream_processors.dead_letter import reason_of, send_to_dead_letter
 
 log = logging.getLogger(__name__)
 _command = TypeAdapter(Command)
@@ -65,7 +65,7 @@ async def case_agent(stream):
         try:
             case_id, new_events = _decide(topic, message.key, message.value, case_of)
         except (ValueError, ValidationError, ConflictingSubmission, UnknownCase) as exc:
-            await send_to_dead_letter("case_agent", topic, message.key, message.value, str(exc))
+            await send_to_dead_letter("case_agent", topic, message.key, message.value, reason_of(exc))
             continue
         if not new_events:
             continue
@@ -98,7 +98,8 @@ async def projection_agent(stream):
             try:
                 parsed.append(_parse_event(value))
             except (ValueError, ValidationError) as exc:
-                await send_to_dead_letter("projection_agent", events_topic.get_topic_name(), None, value, str(exc))
+                await send_to_dead_letter("projection_agent", events_topic.get_topic_name(), None, value,
+                                          reason_of(exc))
         result = await _project_until_done(projection, parsed)
         for event, reason in result.failed:
             await send_to_dead_letter("projection_agent", events_topic.get_topic_name(),

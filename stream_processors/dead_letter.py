@@ -6,15 +6,25 @@ import base64
 import logging
 from datetime import UTC, datetime
 
+from pydantic import ValidationError
+
 from producers.kafka import encode
 from stream_processors.app import dead_letter_topic
 
 log = logging.getLogger(__name__)
 
 
+def reason_of(exc: Exception) -> str:
+    """Why a message failed, without the values it carried: a validation error's input may be a
+    citizen's phone number or e-mail, and reasons go to the logs (the raw message stays in the topic)."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'message'}: {e['msg']}" for e in exc.errors())
+    return str(exc)
+
+
 async def send_to_dead_letter(agent: str, source_topic: str, key: bytes | None, value: bytes | None,
                               reason: str) -> None:
-    log.warning("dead-lettering a message of %s: %s", source_topic, reason)
+    log.warning("dead-lettering a message of %s (key %s): %s", source_topic, key, reason)
     record = {
         "agent": agent,
         "source_topic": source_topic,
