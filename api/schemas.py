@@ -38,6 +38,15 @@ class TimelineItem(BaseModel):
     text: str | None = None
 
 
+class Deadline(BaseModel):
+    """A time limit of the case in working time (SP4N-LAPOR!'s stages)."""
+
+    name: str  # dispatch, response or resolution
+    agency: str | None  # whose limit it is
+    due_at: datetime | None  # None while the clock is paused (waiting on the citizen)
+    state: str  # running, paused, met or breached
+
+
 class ComplaintPublic(BaseModel):
     """What the citizen sees of their case."""
 
@@ -55,6 +64,7 @@ class ComplaintPublic(BaseModel):
     refer_to: str | None = None
     merged_into: str | None = None
     photos: list[str] = []
+    deadlines: list[Deadline] = []
     timeline: list[TimelineItem]
 
 

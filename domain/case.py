@@ -43,6 +43,7 @@ class TimelineEntry(BaseModel):
     occurred_at: AwareDatetime
     actor: Actor
     status: Status  # the case's status after this event
+    agency: str | None = None  # the agency holding the case after this event
     text: str | None = None  # the message, question, note, resolution or reason the event carries
     public: bool  # may the citizen (and, once resolved, the public) see it
     command_id: str | None = None  # the command that led to this event, if one did
@@ -151,6 +152,7 @@ def apply(case: Case | None, event: Event) -> Case:
     case = case.model_copy(update=updates)
     entry = TimelineEntry(
         seq=event.seq, type=event.type, occurred_at=event.occurred_at, actor=event.actor, status=case.status,
+        agency=case.agency,
         text=event.payload.get(_TEXT_FIELD.get(event.type, ""), None), public=event.type in ev.PUBLIC_TYPES,
         command_id=command_id,
     )

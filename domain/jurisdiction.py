@@ -7,6 +7,8 @@ file stops start-up with a message naming the field, instead of a case routed no
 
 from __future__ import annotations
 
+from datetime import date, time
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -59,6 +61,39 @@ class RoutingRule(_Strict):
     agency: str
 
 
+class ClockPolicy(_Strict):
+    """A time limit: N working days (the end of the Nth working day after the clock starts)."""
+
+    working_days: int = Field(ge=1, le=365)
+    max_calendar_days: int | None = Field(None, ge=1, le=3650)
+
+
+class SlaPolicy(_Strict):
+    """Working time and time limits. Defaults follow SP4N-LAPOR!: verification and dispatch within 3
+    working days, the agency's first response within 5 of dispatch, resolution within 14 and never past
+    60 calendar days."""
+
+    working_days: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0
+    day_start: time = time(8, 0)
+    day_end: time = time(16, 0)
+    extra_days_off: tuple[date, ...] = ()  # cuti bersama and local days off, on top of national holidays
+    dispatch: ClockPolicy = ClockPolicy(working_days=3)
+    response: ClockPolicy = ClockPolicy(working_days=5)
+    resolution: ClockPolicy = ClockPolicy(working_days=14, max_calendar_days=60)
+    categories: dict[str, dict[Literal["dispatch", "response", "resolution"], ClockPolicy]] = {}
+
+    @model_validator(mode="after")
+    def _hours(self) -> SlaPolicy:
+        if self.day_start >= self.day_end:
+            raise ValueError("sla.day_start must be before sla.day_end")
+        if not self.working_days or any(d not in range(7) for d in self.working_days):
+            raise ValueError("sla.working_days: weekdays 0 (Monday) to 6 (Sunday), at least one")
+        return self
+
+    def clock(self, name: Literal["dispatch", "response", "resolution"], category: str) -> ClockPolicy:
+        return self.categories.get(category, {}).get(name) or getattr(self, name)
+
+
 class Jurisdiction(_Strict):
     code: str = Field(pattern=r"^[a-z][a-z0-9-]{1,31}$")
     name: str
@@ -67,6 +102,7 @@ class Jurisdiction(_Strict):
     # Days after a resolution in which the citizen may reopen the case. Calendar days until the
     # working-time calendar arrives (SLA issue), which turns them into working days.
     reply_window_days: int = Field(10, ge=1, le=90)
+    sla: SlaPolicy = SlaPolicy()
     regencies: tuple[Regency, ...] = Field(min_length=1)
     agencies: tuple[Agency, ...] = Field(min_length=1)
     categories: tuple[Category, ...] = Field(min_length=1)
@@ -92,6 +128,9 @@ class Jurisdiction(_Strict):
         for i, a in enumerate(self.agencies):
             if a.regency is not None and a.regency not in regencies:
                 raise ValueError(f"agencies[{i}].regency: unknown regency {a.regency!r}")
+        for code in self.sla.categories:
+            if code not in categories:
+                raise ValueError(f"sla.categories: unknown category {code!r}")
         for i, rule in enumerate(self.routing):
             if rule.category not in categories:
                 raise ValueError(f"routing[{i}].category: unknown category {rule.category!r}")

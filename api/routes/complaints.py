@@ -21,12 +21,14 @@ from api.schemas import (
     ComplaintAccepted,
     ComplaintCreate,
     ComplaintPublic,
+    Deadline,
     TimelineItem,
 )
 from api.submission import SubmissionUnavailable, accept_complaint
 from domain.case import CITIZEN, Case
 from domain.ids import normalize_case_id
 from domain.jurisdiction import Jurisdiction
+from domain.sla import clocks
 from search.cases import get_case
 
 log = logging.getLogger(__name__)
@@ -142,8 +144,9 @@ async def _case(services, tracking_id: str) -> Case:
     return case
 
 
-def citizen_view(case: Case, jurisdiction: Jurisdiction) -> ComplaintPublic:
+def citizen_view(case: Case, jurisdiction: Jurisdiction, now: datetime | None = None) -> ComplaintPublic:
     agency = jurisdiction.agency(case.agency) if case.agency else None
+    now = now or datetime.now(UTC)
     return ComplaintPublic(
         tracking_id=case.case_id,
         status=case.status.value,
@@ -159,6 +162,8 @@ def citizen_view(case: Case, jurisdiction: Jurisdiction) -> ComplaintPublic:
         refer_to=case.refer_to,
         merged_into=case.merged_into,
         photos=list(case.complaint.photos),
+        deadlines=[Deadline(name=c.name, agency=c.agency, due_at=c.due_at, state=c.state(now))
+                   for c in clocks(case, jurisdiction)],
         timeline=[
             TimelineItem(type=t.type, status=t.status.value, occurred_at=t.occurred_at,
                          by=t.actor.agency or t.actor.role, text=t.text)

@@ -109,9 +109,16 @@ def test_reopen_and_resolve_again(client, es, stack, officer):
 
 def test_request_info_and_reply(client, es, stack, officer):
     case = Case(client, es, stack)
+    running = {d["name"]: d for d in case.view()["deadlines"]}
+    assert running["resolution"]["state"] == "running" and running["resolution"]["due_at"]
     case.staff(officer, type="request_info", question="Di depan nomor rumah berapa?")
     assert case.status == "waiting_on_citizen"
-    assert case.view()["timeline"][-1]["text"] == "Di depan nomor rumah berapa?"
+    view = case.view()
+    assert view["timeline"][-1]["text"] == "Di depan nomor rumah berapa?"
+    # The resolution clock stops while the case waits on the citizen; the response clock was met.
+    deadlines = {d["name"]: d for d in view["deadlines"]}
+    assert deadlines["resolution"]["state"] == "paused" and deadlines["resolution"]["due_at"] is None
+    assert deadlines["response"]["state"] == "met"
     case.citizen(type="citizen_reply", message="Depan rumah nomor 12, dekat masjid.")
     assert case.status == "in_progress"
 

@@ -1,0 +1,126 @@
+"""SLA clocks of a case, derived from its timeline in working time.
+
+Three clocks, each against whoever holds the case at the time (SP4N-LAPOR!'s stages):
+
+- ``dispatch``: from submission until the case is first sent to an agency (or rejected or merged);
+- ``response``: from the latest sending to an agency (a transfer or a new dispatch starts it again, for
+  the new owner) until that agency first acts on it (acknowledges, replies, asks, declines, resolves);
+- ``resolution``: from the first sending to an agency (or a reopening) until resolved; it pauses while
+  the case waits on the citizen, and never runs past ``max_calendar_days`` from its start.
+
+Everything here follows from the events alone, so the same log always gives the same deadlines.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from domain import events as ev
+from domain.calendar import WorkingCalendar
+from domain.case import Case, Status
+from domain.jurisdiction import ClockPolicy, Jurisdiction
+
+ClockName = Literal["dispatch", "response", "resolution"]
+_FIRST_ACTIONS = frozenset({ev.CASE_ACKNOWLEDGED, ev.CASE_REPLIED, ev.CASE_INFO_REQUESTED, ev.CASE_RETURNED,
+                            ev.CASE_RESOLVED, ev.CASE_REJECTED, ev.CASE_MERGED})
+_ENDS = frozenset({ev.CASE_REJECTED, ev.CASE_MERGED, ev.CASE_CLOSED})
+
+
+class Clock(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: ClockName
+    agency: str | None  # who the clock runs against; None for dispatch (the coordinators)
+    started_at: AwareDatetime
+    stopped_at: AwareDatetime | None = None
+    due_at: AwareDatetime | None = None  # None while paused: it moves on when the clock resumes
+    paused: bool = False
+    paused_for: timedelta = timedelta(0)  # working time spent waiting on the citizen, not counted
+
+    def state(self, now: datetime) -> Literal["running", "paused", "met", "breached"]:
+        if self.stopped_at is not None:
+            return "met" if self.due_at is None or self.stopped_at <= self.due_at else "breached"
+        if self.paused:
+            return "paused"
+        return "breached" if self.due_at is not None and now > self.due_at else "running"
+
+
+_calendars: dict[int, tuple[Jurisdiction, WorkingCalendar]] = {}
+
+
+def calendar_for(jurisdiction: Jurisdiction) -> WorkingCalendar:
+    """One calendar per jurisdiction object (its holiday cache is worth keeping)."""
+    known = _calendars.get(id(jurisdiction))
+    if known is None or known[0] is not jurisdiction:
+        sla = jurisdiction.sla
+        # "government" adds the cuti bersama the library knows (civil servants' collective leave, when
+        # agencies are closed); the jurisdiction's own extra days off come on top.
+        known = (jurisdiction, WorkingCalendar(jurisdiction.timezone, working_days=frozenset(sla.working_days),
+                                               day_start=sla.day_start, day_end=sla.day_end,
+                                               holidays=sla.extra_days_off,
+                                               holiday_categories=("public", "government")))
+        _calendars[id(jurisdiction)] = known
+    return known[1]
+
+
+def _due(calendar: WorkingCalendar, policy: ClockPolicy, start: datetime, paused_for: timedelta) -> datetime:
+    due = calendar.add_working_days(start, policy.working_days)
+    if paused_for > timedelta(0):
+        due = calendar.add_working_time(due, paused_for)
+    if policy.max_calendar_days is not None:
+        due = min(due, start + timedelta(days=policy.max_calendar_days))
+    return due
+
+
+def clocks(case: Case, jurisdiction: Jurisdiction) -> list[Clock]:
+    """The case's current clock of each stage that has started."""
+    calendar, sla, category = calendar_for(jurisdiction), jurisdiction.sla, case.complaint.category
+    timeline = case.timeline
+    result: list[Clock] = []
+
+    # Dispatch: submission until first routed (or an end).
+    stop = next((t.occurred_at for t in timeline if t.type == ev.CASE_ROUTED or t.type in _ENDS), None)
+    result.append(Clock(name="dispatch", agency=None, started_at=case.submitted_at, stopped_at=stop,
+                        due_at=_due(calendar, sla.clock("dispatch", category), case.submitted_at, timedelta(0))))
+
+    routed = [i for i, t in enumerate(timeline) if t.type == ev.CASE_ROUTED]
+    if not routed:
+        return result
+
+    # Response: the latest routing until the holder's first action.
+    last = routed[-1]
+    start = timeline[last].occurred_at
+    stop = next((t.occurred_at for t in timeline[last + 1:] if t.type in _FIRST_ACTIONS or t.type in _ENDS), None)
+    result.append(Clock(name="response", agency=timeline[last].agency, started_at=start, stopped_at=stop,
+                        due_at=_due(calendar, sla.clock("response", category), start, timedelta(0))))
+
+    # Resolution: first routing (or the latest reopening) until resolved, paused while waiting on the citizen.
+    reopened = [i for i, t in enumerate(timeline) if t.type == ev.CASE_REOPENED]
+    first = max(routed[0], reopened[-1] if reopened else -1)
+    start = timeline[first].occurred_at
+    paused_for, paused_since, stop = timedelta(0), None, None
+    for t in timeline[first + 1:]:
+        if t.status is Status.WAITING_ON_CITIZEN and paused_since is None:
+            paused_since = t.occurred_at
+        elif t.status is not Status.WAITING_ON_CITIZEN and paused_since is not None:
+            paused_for += calendar.working_time_between(paused_since, t.occurred_at)
+            paused_since = None
+        if t.type == ev.CASE_RESOLVED or t.type in _ENDS:
+            stop = t.occurred_at
+            break
+    policy = sla.clock("resolution", category)
+    result.append(Clock(name="resolution", agency=case.agency or timeline[first].agency, started_at=start,
+                        stopped_at=stop,
+                        paused=paused_since is not None and stop is None, paused_for=paused_for,
+                        due_at=None if paused_since is not None and stop is None
+                        else _due(calendar, policy, start, paused_for)))
+    return result
+
+
+def next_due(case: Case, jurisdiction: Jurisdiction) -> datetime | None:
+    """The nearest deadline among the clocks still running: what an officer's queue sorts by."""
+    running = [c.due_at for c in clocks(case, jurisdiction) if c.stopped_at is None and c.due_at is not None]
+    return min(running, default=None)

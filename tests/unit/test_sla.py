@@ -1,0 +1,111 @@
+"""SLA clocks derived from a case's events, in Bengkulu's working time (Asia/Jakarta, Mon-Fri 08-16)."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from aduan.jurisdiction_file import load_jurisdiction
+from aduan.settings import DEFAULT_JURISDICTION
+from domain.lifecycle import decide
+from tests.unit.test_lifecycle import CITIZEN, COORDINATOR, OFFICER, cmd, opened
+
+pytestmark = pytest.mark.unit
+
+J = load_jurisdiction(DEFAULT_JURISDICTION)
+WIB = timedelta(hours=7)
+
+
+def local(y, m, d, h=0, mi=0):
+    """An instant given in Asia/Jakarta wall-clock time (UTC+7), as UTC."""
+    return datetime(y, m, d, h, mi, tzinfo=UTC) - WIB
+
+
+def step(case, events, command, at):
+    from domain.case import replay
+
+    events.extend(decide(case, command, J, at))
+    return replay(events)
+
+
+def by_name(case):
+    from domain.sla import clocks
+
+    return {c.name: c for c in clocks(case, J)}
+
+
+def test_clocks_of_a_new_case():
+    # opened() submits and routes on Monday 2 November 2026, 08:00 WIB.
+    case, _ = opened()
+    c = by_name(case)
+    assert c["dispatch"].stopped_at == case.routed_at and c["dispatch"].state(case.routed_at) == "met"
+    assert c["response"].agency == "PUPR-KOTA" and c["response"].stopped_at is None
+    # 5 working days after Monday: the end of the following Monday (16:00 WIB).
+    assert c["response"].due_at == local(2026, 11, 9, 16)
+    # 14 working days: the end of Friday 20 November.
+    assert c["resolution"].due_at == local(2026, 11, 20, 16)
+
+
+def test_response_stops_at_the_first_action_and_a_transfer_restarts_it_for_the_new_agency():
+    case, events = opened()
+    t1 = local(2026, 11, 3, 9)
+    case = step(case, events, cmd(1, "acknowledge", OFFICER), t1)
+    assert by_name(case)["response"].stopped_at == t1
+    t2 = local(2026, 11, 4, 10)
+    case = step(case, events, cmd(2, "transfer", OFFICER, agency="DPUPR", reason="jalan provinsi"), t2)
+    response = by_name(case)["response"]
+    assert response.agency == "DPUPR" and response.started_at == t2 and response.stopped_at is None
+    assert response.due_at == local(2026, 11, 11, 16)
+
+
+def test_waiting_on_the_citizen_pauses_the_resolution_clock():
+    case, events = opened()
+    before = by_name(case)["resolution"].due_at
+    case = step(case, events, cmd(1, "request_info", OFFICER, question="Nomor rumah?"), local(2026, 11, 3, 8))
+    paused = by_name(case)["resolution"]
+    assert paused.paused and paused.due_at is None and paused.state(local(2026, 12, 31)) == "paused"
+    # The citizen answers a full working day (8 hours) later: the deadline moves by one working day.
+    case = step(case, events, cmd(2, "citizen_reply", CITIZEN, message="Nomor 12"), local(2026, 11, 4, 8))
+    resumed = by_name(case)["resolution"]
+    assert resumed.paused_for == timedelta(hours=8)
+    assert resumed.due_at == local(2026, 11, 23, 16)  # Friday 20 Nov 16:00 + 8 working hours
+    assert resumed.due_at > before
+
+
+def test_resolved_in_time_is_met_and_late_is_breached():
+    case, events = opened()
+    done = step(case, events, cmd(1, "resolve", OFFICER, resolution="Selesai"), local(2026, 11, 10, 9))
+    assert by_name(done)["resolution"].state(local(2027, 1, 1)) == "met"
+
+    case, events = opened()
+    late = step(case, events, cmd(1, "resolve", OFFICER, resolution="Selesai"), local(2026, 11, 23, 9))
+    assert by_name(late)["resolution"].state(local(2027, 1, 1)) == "breached"
+    untouched, _ = opened()
+    assert by_name(untouched)["response"].state(local(2026, 11, 9, 15)) == "running"
+    assert by_name(untouched)["response"].state(local(2026, 11, 9, 16, 1)) == "breached"
+
+
+def test_reopening_starts_a_new_resolution_clock():
+    case, events = opened()
+    case = step(case, events, cmd(1, "resolve", OFFICER, resolution="Selesai"), local(2026, 11, 5, 9))
+    case = step(case, events, cmd(2, "reopen", CITIZEN, reason="Belum beres"), local(2026, 11, 6, 9))
+    resolution = by_name(case)["resolution"]
+    assert resolution.started_at == local(2026, 11, 6, 9) and resolution.stopped_at is None
+
+
+def test_dispatch_clock_runs_until_a_coordinator_dispatches():
+    case, events = opened()
+    case = step(case, events, cmd(1, "not_our_authority", OFFICER, reason="wewenang pusat"), local(2026, 11, 3, 9))
+    case = step(case, events, cmd(2, "dispatch", COORDINATOR, agency="DPUPR"), local(2026, 11, 4, 9))
+    c = by_name(case)
+    assert c["response"].agency == "DPUPR" and c["response"].started_at == local(2026, 11, 4, 9)
+
+
+def test_bengkulu_calendar_skips_holidays_and_cuti_bersama():
+    from datetime import date
+
+    from domain.sla import calendar_for
+
+    calendar = calendar_for(J)
+    assert not calendar.is_working_day(date(2026, 8, 17))  # Hari Kemerdekaan
+    assert not calendar.is_working_day(date(2026, 12, 24))  # cuti bersama Natal
+    assert calendar.is_working_day(date(2026, 12, 23))
