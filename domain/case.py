@@ -72,6 +72,7 @@ class Case(BaseModel):
     refer_to: str | None = None
     merged_into: str | None = None
     command_ids: tuple[str, ...] = ()  # every command applied or refused, so a repeat changes nothing
+    sla_fired: tuple[str, ...] = ()  # the SLA alarms recorded (clock, its start, level): each fires once
     timeline: tuple[TimelineEntry, ...] = ()
 
 
@@ -116,6 +117,8 @@ _APPLY: dict[str, Callable[[Case, Event], dict[str, Any]]] = {
     ev.CASE_MERGED: lambda c, e: {"status": Status.MERGED, "merged_into": e.payload["into"],
                                   "closed_at": e.occurred_at},
     ev.COMMAND_REJECTED: lambda c, e: {},
+    ev.SLA_WARNING: lambda c, e: {"sla_fired": (*c.sla_fired, e.payload["alarm"])},
+    ev.SLA_BREACHED: lambda c, e: {"sla_fired": (*c.sla_fired, e.payload["alarm"])},
 }
 
 # The payload field an event's timeline entry shows as its text.

@@ -62,10 +62,18 @@ class RoutingRule(_Strict):
 
 
 class ClockPolicy(_Strict):
-    """A time limit: N working days (the end of the Nth working day after the clock starts)."""
+    """A time limit: N working days (the end of the Nth working day after the clock starts), or, for tests
+    and drills, a number of plain seconds."""
 
-    working_days: int = Field(ge=1, le=365)
+    working_days: int | None = Field(None, ge=1, le=365)
+    seconds: int | None = Field(None, ge=1)
     max_calendar_days: int | None = Field(None, ge=1, le=3650)
+
+    @model_validator(mode="after")
+    def _one_measure(self) -> ClockPolicy:
+        if (self.working_days is None) == (self.seconds is None):
+            raise ValueError("give working_days or seconds, not both")
+        return self
 
 
 class SlaPolicy(_Strict):
@@ -80,6 +88,7 @@ class SlaPolicy(_Strict):
     dispatch: ClockPolicy = ClockPolicy(working_days=3)
     response: ClockPolicy = ClockPolicy(working_days=5)
     resolution: ClockPolicy = ClockPolicy(working_days=14, max_calendar_days=60)
+    warn_at: tuple[float, ...] = (0.5, 0.75)  # warnings at these shares of a clock's time
     categories: dict[str, dict[Literal["dispatch", "response", "resolution"], ClockPolicy]] = {}
 
     @model_validator(mode="after")
@@ -88,6 +97,8 @@ class SlaPolicy(_Strict):
             raise ValueError("sla.day_start must be before sla.day_end")
         if not self.working_days or any(d not in range(7) for d in self.working_days):
             raise ValueError("sla.working_days: weekdays 0 (Monday) to 6 (Sunday), at least one")
+        if any(not 0 < share < 1 for share in self.warn_at):
+            raise ValueError("sla.warn_at: shares between 0 and 1, e.g. [0.5, 0.75]")
         return self
 
     def clock(self, name: Literal["dispatch", "response", "resolution"], category: str) -> ClockPolicy:

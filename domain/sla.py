@@ -21,6 +21,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from domain import events as ev
 from domain.calendar import WorkingCalendar
 from domain.case import Case, Status
+from domain.events import Actor, Event
 from domain.jurisdiction import ClockPolicy, Jurisdiction
 
 ClockName = Literal["dispatch", "response", "resolution"]
@@ -67,9 +68,12 @@ def calendar_for(jurisdiction: Jurisdiction) -> WorkingCalendar:
 
 
 def _due(calendar: WorkingCalendar, policy: ClockPolicy, start: datetime, paused_for: timedelta) -> datetime:
-    due = calendar.add_working_days(start, policy.working_days)
-    if paused_for > timedelta(0):
-        due = calendar.add_working_time(due, paused_for)
+    if policy.seconds is not None:  # plain time, for tests and drills: pauses count as elapsed time too
+        due = start + timedelta(seconds=policy.seconds) + paused_for
+    else:
+        due = calendar.add_working_days(start, policy.working_days)
+        if paused_for > timedelta(0):
+            due = calendar.add_working_time(due, paused_for)
     if policy.max_calendar_days is not None:
         due = min(due, start + timedelta(days=policy.max_calendar_days))
     return due
@@ -102,16 +106,17 @@ def clocks(case: Case, jurisdiction: Jurisdiction) -> list[Clock]:
     first = max(routed[0], reopened[-1] if reopened else -1)
     start = timeline[first].occurred_at
     paused_for, paused_since, stop = timedelta(0), None, None
+    policy = sla.clock("resolution", category)
     for t in timeline[first + 1:]:
         if t.status is Status.WAITING_ON_CITIZEN and paused_since is None:
             paused_since = t.occurred_at
         elif t.status is not Status.WAITING_ON_CITIZEN and paused_since is not None:
-            paused_for += calendar.working_time_between(paused_since, t.occurred_at)
+            paused_for += (t.occurred_at - paused_since if policy.seconds is not None
+                           else calendar.working_time_between(paused_since, t.occurred_at))
             paused_since = None
         if t.type == ev.CASE_RESOLVED or t.type in _ENDS:
             stop = t.occurred_at
             break
-    policy = sla.clock("resolution", category)
     result.append(Clock(name="resolution", agency=case.agency or timeline[first].agency, started_at=start,
                         stopped_at=stop,
                         paused=paused_since is not None and stop is None, paused_for=paused_for,
@@ -124,3 +129,55 @@ def next_due(case: Case, jurisdiction: Jurisdiction) -> datetime | None:
     """The nearest deadline among the clocks still running: what an officer's queue sorts by."""
     running = [c.due_at for c in clocks(case, jurisdiction) if c.stopped_at is None and c.due_at is not None]
     return min(running, default=None)
+
+
+class Alarm(BaseModel):
+    """A moment a clock must be looked at: a warning share, or its deadline."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str  # clock, its start and the level: one event per key, ever
+    clock: ClockName
+    level: str  # "warning-50", "warning-75", ... or "breach"
+    at: AwareDatetime
+    due_at: AwareDatetime
+    agency: str | None
+
+
+def alarms(case: Case, jurisdiction: Jurisdiction) -> list[Alarm]:
+    """The alarms of the case's running clocks that have not fired yet, earliest first."""
+    calendar, sla = calendar_for(jurisdiction), jurisdiction.sla
+    found = []
+    for clock in clocks(case, jurisdiction):
+        if clock.stopped_at is not None or clock.due_at is None:
+            continue
+        elastic = sla.clock(clock.name, case.complaint.category).seconds is not None
+        span = clock.due_at - clock.started_at if elastic else calendar.working_time_between(clock.started_at,
+                                                                                            clock.due_at)
+        levels = [(f"warning-{round(share * 100)}", share) for share in sla.warn_at] + [("breach", 1.0)]
+        for level, share in levels:
+            part = span * share
+            at = clock.started_at + part if elastic else calendar.add_working_time(clock.started_at, part)
+            at = clock.due_at if level == "breach" else at
+            key = f"{clock.name}@{clock.started_at.isoformat()}#{level}"
+            if key not in case.sla_fired:
+                found.append(Alarm(key=key, clock=clock.name, level=level, at=at, due_at=clock.due_at,
+                                   agency=clock.agency))
+    return sorted(found, key=lambda a: a.at)
+
+
+SLA_ACTOR = Actor(role="system", id="sla")
+
+
+def decide_sla(case: Case, jurisdiction: Jurisdiction, now: datetime) -> list[Event]:
+    """The alarms due by `now` that the case has not recorded yet, as events. Whatever the timer sent
+    (late, twice, after a restart), this re-check is what decides: a stopped or moved clock fires nothing."""
+    new, seq, at = [], case.seq, max(now, case.updated_at)
+    for alarm in alarms(case, jurisdiction):
+        if alarm.at > now:
+            break
+        seq += 1
+        kind = ev.SLA_BREACHED if alarm.level == "breach" else ev.SLA_WARNING
+        new.append(ev.new_event(case.case_id, seq, kind, at, SLA_ACTOR, alarm=alarm.key, clock=alarm.clock,
+                                level=alarm.level, due_at=alarm.due_at.isoformat(), agency=alarm.agency))
+    return new

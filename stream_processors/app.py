@@ -44,5 +44,10 @@ case_inputs = app.topic(settings.topics.submissions, settings.topics.commands, p
 events_topic = app.topic(settings.topics.events, partitions=settings.partitions)
 dead_letter_topic = app.topic(settings.topics.dead_letter, partitions=1)
 
+commands_topic = app.topic(settings.topics.commands, partitions=settings.partitions)
+
 # case_id -> the case state as JSON; written only by the case agent, recovered from its changelog.
 cases_table = app.Table("cases", default=None, partitions=settings.partitions)
+# The deadline index: case_id -> when its next SLA alarm is due (epoch seconds), for cases that have
+# one. Written by the case agent beside the case; the SLA timer only reads it (rule 5).
+alarms_table = app.Table("alarms", default=None, partitions=settings.partitions)

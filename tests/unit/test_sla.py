@@ -109,3 +109,43 @@ def test_bengkulu_calendar_skips_holidays_and_cuti_bersama():
     assert not calendar.is_working_day(date(2026, 8, 17))  # Hari Kemerdekaan
     assert not calendar.is_working_day(date(2026, 12, 24))  # cuti bersama Natal
     assert calendar.is_working_day(date(2026, 12, 23))
+
+
+def test_alarms_fire_once_each_and_not_for_stopped_clocks():
+    from domain.case import replay
+    from domain.sla import alarms, decide_sla
+
+    case, events = opened()
+    assert [a.level for a in alarms(case, J) if a.clock == "response"] == ["warning-50", "warning-75", "breach"]
+    # Half-way through the response clock: exactly one warning.
+    mid = by_name(case)["response"].started_at + timedelta(days=4)
+    fired = decide_sla(case, J, mid)
+    assert [(e.type, e.payload["clock"], e.payload["level"]) for e in fired] == [
+        ("sla.warning", "response", "warning-50")]
+    events.extend(fired)
+    case = replay(events)
+    assert decide_sla(case, J, mid) == []  # asked again: nothing new
+    # Long after the response deadline: the rest of the response alarms, once.
+    later = local(2026, 11, 10, 9)
+    fired = decide_sla(case, J, later)
+    # (The resolution clock, 120 working hours from Monday 08:00, is not half-way until 11 Nov 12:00.)
+    assert [(e.payload["clock"], e.payload["level"]) for e in fired] == [("response", "warning-75"),
+                                                                          ("response", "breach")]
+    assert [e.seq for e in fired] == [case.seq + 1, case.seq + 2]
+    events.extend(fired)
+    case = replay(events)
+    assert not any(e.public for e in case.timeline if e.type.startswith("sla."))
+
+    # Acting on the case stops its response clock: no response alarm is left.
+    acted, more = opened()
+    acted = step(acted, more, cmd(1, "acknowledge", OFFICER), local(2026, 11, 2, 9))
+    assert all(a.clock != "response" for a in alarms(acted, J))
+    assert all(e.payload["clock"] != "response" for e in decide_sla(acted, J, local(2026, 12, 30)))
+
+
+def test_paused_clock_sets_no_alarm():
+    from domain.sla import alarms
+
+    case, events = opened()
+    case = step(case, events, cmd(1, "request_info", OFFICER, question="Nomor rumah?"), local(2026, 11, 2, 9))
+    assert all(a.clock != "resolution" for a in alarms(case, J))

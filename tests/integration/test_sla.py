@@ -1,0 +1,89 @@
+"""SLA clocks on the real stack, with policies in seconds: the timer finds due alarms, the case agent
+records each warning and breach once, and a stopped or paused clock fires nothing."""
+
+from __future__ import annotations
+
+import sys
+
+import httpx
+import pytest
+
+from aduan.settings import DEFAULT_JURISDICTION
+from tests.integration.test_lifecycle import BODY, headers
+from tests.support import Process, free_port, settings_env, start_api, wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+FAST = """
+sla:
+  working_days: [0, 1, 2, 3, 4, 5, 6]
+  day_start: "00:00:00"
+  day_end: "23:59:59"
+  warn_at: [0.5, 0.75]
+  dispatch: {seconds: 4}
+  response: {seconds: 6}
+  resolution: {seconds: 10}
+"""
+
+
+@pytest.fixture(scope="module")
+def fast(stack, tmp_path_factory, logs_dir):
+    """A worker and an API of their own, on a jurisdiction whose clocks run in seconds."""
+    folder = tmp_path_factory.mktemp("fast-sla")
+    jurisdiction = folder / "bengkulu-fast.yaml"
+    jurisdiction.write_text(DEFAULT_JURISDICTION.read_text() + FAST)
+    mine = stack.model_copy(update={
+        "jurisdiction_file": jurisdiction, "topic_prefix": f"{stack.topic_prefix}fast.",
+        "index_prefix": f"{stack.index_prefix}fast-", "app_id": f"{stack.app_id}-fast",
+        "api_port": free_port(), "worker_web_port": free_port(), "sla_tick_s": 0.5,
+    })
+    from aduan.bootstrap import bootstrap
+
+    bootstrap(mine, log=lambda m: None)
+    worker = Process("worker-fast", [sys.executable, "-m", "aduan.cli", "worker"], settings_env(mine), logs_dir)
+    api = start_api(mine, logs_dir, name="api-fast")
+    yield mine
+    api.stop()
+    worker.stop()
+
+
+def fired(es, settings, case_id: str) -> list[str]:
+    """The alarms the case has recorded, in order (clock@start#level)."""
+    return list(es.get(index=settings.indices.cases, id=case_id)["_source"]["state"]["sla_fired"])
+
+
+def submit(client) -> str:
+    response = client.post("/api/v1/complaints", json=BODY)
+    assert response.status_code == 202, response.text
+    return response.json()["tracking_id"]
+
+
+def test_warnings_then_breach_for_an_untouched_case_none_when_resolved_or_paused(fast, es):
+    officer = headers(fast, "officer", "PUPR-KOTA")
+    with httpx.Client(base_url=fast.base_url, timeout=30) as client:
+        untouched, resolved, waiting = submit(client), submit(client), submit(client)
+        for case_id in (resolved, waiting):
+            wait_for(lambda c=case_id: client.get(f"/api/v1/complaints/{c}").json()["status"] == "routed",
+                     "case routed")
+        assert client.post(f"/api/v1/officer/cases/{resolved}/actions", headers=officer,
+                           json={"type": "resolve", "resolution": "Sudah diperbaiki."}).status_code == 202
+        assert client.post(f"/api/v1/officer/cases/{waiting}/actions", headers=officer,
+                           json={"type": "request_info", "question": "Nomor rumah?"}).status_code == 202
+
+        # The untouched case: both warnings and the breach of its response clock, then of its resolution.
+        def levels(case_id: str, clock: str) -> list[str]:
+            return [key.split("#")[1] for key in fired(es, fast, case_id) if key.startswith(clock + "@")]
+
+        wait_for(lambda: levels(untouched, "resolution") == ["warning-50", "warning-75", "breach"],
+                 "the resolution breach of the untouched case", timeout_s=60)
+        assert levels(untouched, "response") == ["warning-50", "warning-75", "breach"]
+        doc = es.get(index=fast.indices.cases, id=untouched)["_source"]["state"]
+        breaches = [t for t in doc["timeline"] if t["type"] == "sla.breached"]
+        assert len(breaches) == 2 and not any(t["public"] for t in breaches)
+
+        # By now (over 10 s on) the resolved case has no alarm at all, and the waiting one none for
+        # resolution (its response clock was met by the question).
+        assert fired(es, fast, resolved) == []
+        assert levels(waiting, "resolution") == [] and levels(waiting, "response") == []
+        view = client.get(f"/api/v1/complaints/{waiting}").json()
+        assert {d["name"]: d["state"] for d in view["deadlines"]}["resolution"] == "paused"
