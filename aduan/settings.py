@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     app_id: str = Field("aduan", description="faust application id (consumer group and table prefix)")
     worker_web_port: int = Field(6066, description="faust worker's web port (status, metrics)")
     projection_batch: int = Field(500, ge=1, description="most events indexed in one bulk request")
+    session_timeout_s: float = Field(30.0, ge=6, le=300, description="how long a silent worker keeps its "
+                                     "partitions before the others take them over (Kafka consumer session)")
     sla_tick_s: float = Field(1.0, gt=0, le=60, description="how often the SLA timer looks for due alarms")
 
     # Secrets

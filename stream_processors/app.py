@@ -29,6 +29,7 @@ app = faust.App(
     topic_replication_factor=settings.replication_factor,
     topic_allow_declare=True,
     producer_acks=-1,
+    broker_session_timeout=settings.session_timeout_s,
     consumer_auto_offset_reset="earliest",
     key_serializer="raw",
     value_serializer="raw",

@@ -69,6 +69,11 @@ class Process:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no last commit, as when a machine dies."""
+        self.proc.kill()
+        self.proc.wait(10)
+
     def stop(self, timeout_s: float = 20) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()

@@ -3,11 +3,14 @@ records each warning and breach once, and a stopped or paused clock fires nothin
 
 from __future__ import annotations
 
+import json
 import sys
 
 import httpx
 import pytest
+from kafka import KafkaConsumer
 
+from aduan.bootstrap import bootstrap
 from aduan.settings import DEFAULT_JURISDICTION
 from tests.integration.test_lifecycle import BODY, headers
 from tests.support import Process, free_port, settings_env, start_api, wait_for
@@ -37,8 +40,6 @@ def fast(stack, tmp_path_factory, logs_dir):
         "index_prefix": f"{stack.index_prefix}fast-", "app_id": f"{stack.app_id}-fast",
         "api_port": free_port(), "worker_web_port": free_port(), "sla_tick_s": 0.5,
     })
-    from aduan.bootstrap import bootstrap
-
     bootstrap(mine, log=lambda m: None)
     worker = Process("worker-fast", [sys.executable, "-m", "aduan.cli", "worker"], settings_env(mine), logs_dir)
     api = start_api(mine, logs_dir, name="api-fast")
@@ -87,3 +88,49 @@ def test_warnings_then_breach_for_an_untouched_case_none_when_resolved_or_paused
         assert levels(waiting, "resolution") == [] and levels(waiting, "response") == []
         view = client.get(f"/api/v1/complaints/{waiting}").json()
         assert {d["name"]: d["state"] for d in view["deadlines"]}["resolution"] == "paused"
+
+
+def test_exactly_one_breach_when_the_worker_is_killed_before_the_deadline(stack, tmp_path, logs_dir, es):
+    """SIGKILL the only worker after the clock started and before its deadline; the deadline passes while
+    no worker runs; a new worker recovers the tables from their changelogs and records the breach once."""
+    jurisdiction = tmp_path / "bengkulu-kill.yaml"
+    jurisdiction.write_text(DEFAULT_JURISDICTION.read_text() + FAST.replace("response: {seconds: 6}",
+                                                                             "response: {seconds: 12}"))
+    mine = stack.model_copy(update={
+        "jurisdiction_file": jurisdiction, "topic_prefix": f"{stack.topic_prefix}kill.",
+        "index_prefix": f"{stack.index_prefix}kill-", "app_id": f"{stack.app_id}-kill",
+        "api_port": free_port(), "worker_web_port": free_port(), "sla_tick_s": 0.5,
+    })
+    bootstrap(mine, log=lambda m: None)
+    command = [sys.executable, "-m", "aduan.cli", "worker"]
+    worker = Process("worker-kill-1", command, settings_env(mine), logs_dir)
+    api = start_api(mine, logs_dir, name="api-kill")
+    try:
+        with httpx.Client(base_url=mine.base_url, timeout=30) as client:
+            case_id = submit(client)
+            wait_for(lambda: "response@" in " ".join(fired(es, mine, case_id)), "the first response warning")
+            assert not any("#breach" in key for key in fired(es, mine, case_id))
+            worker.kill()
+            due = client.get(f"/api/v1/complaints/{case_id}").json()["deadlines"]
+            response_due = next(d["due_at"] for d in due if d["name"] == "response")
+            # Let the deadline pass with no worker running, then start a new one.
+            import time
+            from datetime import UTC, datetime
+
+            wait_s = (datetime.fromisoformat(response_due) - datetime.now(UTC)).total_seconds() + 1
+            time.sleep(max(0.0, wait_s))
+            worker = Process("worker-kill-2", command, settings_env(mine), logs_dir)
+            wait_for(lambda: any(k.startswith("response@") and k.endswith("#breach") for k in fired(es, mine, case_id)),
+                     "the breach recorded by the restarted worker", timeout_s=90)
+            time.sleep(3)  # any second firing would show by now (the timer ticks every 0.5 s)
+
+        consumer = KafkaConsumer(mine.topics.events, bootstrap_servers=mine.kafka_bootstrap,
+                                 auto_offset_reset="earliest", consumer_timeout_ms=3000)
+        mine_events = [json.loads(m.value) for m in consumer if m.key == case_id.encode()]
+        consumer.close()
+        breaches = [e for e in mine_events if e["type"] == "sla.breached" and e["payload"]["clock"] == "response"]
+        assert len(breaches) == 1, breaches
+        assert [e["seq"] for e in mine_events] == sorted({e["seq"] for e in mine_events})  # no seq twice
+    finally:
+        api.stop()
+        worker.stop()
