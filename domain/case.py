@@ -73,6 +73,7 @@ class Case(BaseModel):
     merged_into: str | None = None
     command_ids: tuple[str, ...] = ()  # every command applied or refused, so a repeat changes nothing
     sla_fired: tuple[str, ...] = ()  # the SLA alarms recorded (clock, its start, level): each fires once
+    escalated: bool = False  # raised to the coordinators after a second breach
     timeline: tuple[TimelineEntry, ...] = ()
 
 
@@ -109,7 +110,9 @@ _APPLY: dict[str, Callable[[Case, Event], dict[str, Any]]] = {
     ev.CASE_REASSIGNED: lambda c, e: {"assignee": e.payload["assignee"]},
     ev.CITIZEN_REPLIED: _citizen_replied,
     ev.CASE_CLOSED: lambda c, e: {"status": Status.CLOSED, "closed_at": e.occurred_at,
-                                  "rating": e.payload.get("rating"), "rating_comment": e.payload.get("comment")},
+                                  "rating": e.payload.get("rating"), "rating_comment": e.payload.get("comment"),
+                                  "sla_fired": (*c.sla_fired, e.payload["alarm"]) if "alarm" in e.payload
+                                  else c.sla_fired},
     ev.CASE_REOPENED: lambda c, e: {"status": Status.REOPENED, "reopen_count": c.reopen_count + 1,
                                     "resolution": None, "resolved_at": None},
     ev.CASE_REJECTED: lambda c, e: {"status": Status.REJECTED, "rejection_reason": e.payload["reason"],
@@ -119,6 +122,7 @@ _APPLY: dict[str, Callable[[Case, Event], dict[str, Any]]] = {
     ev.COMMAND_REJECTED: lambda c, e: {},
     ev.SLA_WARNING: lambda c, e: {"sla_fired": (*c.sla_fired, e.payload["alarm"])},
     ev.SLA_BREACHED: lambda c, e: {"sla_fired": (*c.sla_fired, e.payload["alarm"])},
+    ev.SLA_ESCALATED: lambda c, e: {"sla_fired": (*c.sla_fired, e.payload["alarm"]), "escalated": True},
 }
 
 # The payload field an event's timeline entry shows as its text.

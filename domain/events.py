@@ -34,6 +34,7 @@ CASE_MERGED = "case.merged"
 COMMAND_REJECTED = "command.rejected"
 SLA_WARNING = "sla.warning"  # a clock has used a share of its time (to the assignee)
 SLA_BREACHED = "sla.breached"  # a clock ran out (to the assignee and the agency's supervisor)
+SLA_ESCALATED = "sla.escalated"  # still unresolved well past the deadline: raised to the coordinators
 
 # What the citizen may see of a case's timeline; everything else is for staff only.
 PUBLIC_TYPES = frozenset({

@@ -88,8 +88,12 @@ class SlaPolicy(_Strict):
     dispatch: ClockPolicy = ClockPolicy(working_days=3)
     response: ClockPolicy = ClockPolicy(working_days=5)
     resolution: ClockPolicy = ClockPolicy(working_days=14, max_calendar_days=60)
+    # After a resolution the citizen may reopen the case; when this window passes, it closes by itself.
+    reply_window: ClockPolicy = ClockPolicy(working_days=10)
+    # Still unresolved this long after the resolution deadline (the second breach): raised to the coordinators.
+    escalate_after: ClockPolicy | None = ClockPolicy(working_days=5)
     warn_at: tuple[float, ...] = (0.5, 0.75)  # warnings at these shares of a clock's time
-    categories: dict[str, dict[Literal["dispatch", "response", "resolution"], ClockPolicy]] = {}
+    categories: dict[str, dict[Literal["dispatch", "response", "resolution"], ClockPolicy]] = {}  # overrides
 
     @model_validator(mode="after")
     def _hours(self) -> SlaPolicy:
@@ -110,9 +114,6 @@ class Jurisdiction(_Strict):
     name: str
     timezone: str
     case_prefix: str = Field(pattern=r"^[A-Z]{2,5}$")
-    # Days after a resolution in which the citizen may reopen the case. Calendar days until the
-    # working-time calendar arrives (SLA issue), which turns them into working days.
-    reply_window_days: int = Field(10, ge=1, le=90)
     sla: SlaPolicy = SlaPolicy()
     regencies: tuple[Regency, ...] = Field(min_length=1)
     agencies: tuple[Agency, ...] = Field(min_length=1)

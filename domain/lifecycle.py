@@ -7,7 +7,7 @@ command whose id the case has seen already produces nothing.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from domain import events as ev
 from domain.case import Case, Status, apply
@@ -16,6 +16,7 @@ from domain.complaint import Complaint
 from domain.events import Actor, Event
 from domain.jurisdiction import Jurisdiction
 from domain.routing import route
+from domain.sla import reply_deadline
 
 SYSTEM_ROUTING = Actor(role="system", id="routing")
 S = Status
@@ -111,9 +112,7 @@ def refusal_reason(case: Case, command: Command, jurisdiction: Jurisdiction, now
             return "the case is already with that agency"
     if kind == "merge" and command.into == case.case_id:
         return "a case cannot be merged into itself"
-    if kind == "reopen" and case.resolved_at is not None:
-        window = timedelta(days=jurisdiction.reply_window_days)
-        if now > case.resolved_at + window:
-            return f"the reply window of {jurisdiction.reply_window_days} days after resolution has passed"
+    if kind == "reopen" and case.resolved_at is not None and now > reply_deadline(case, jurisdiction):
+        return "the reply window after the resolution has passed"
     return None
 

@@ -25,6 +25,7 @@ from domain.events import Actor, Event
 from domain.jurisdiction import ClockPolicy, Jurisdiction
 
 ClockName = Literal["dispatch", "response", "resolution"]
+AlarmName = Literal["dispatch", "response", "resolution", "reply_window"]
 _FIRST_ACTIONS = frozenset({ev.CASE_ACKNOWLEDGED, ev.CASE_REPLIED, ev.CASE_INFO_REQUESTED, ev.CASE_RETURNED,
                             ev.CASE_RESOLVED, ev.CASE_REJECTED, ev.CASE_MERGED})
 _ENDS = frozenset({ev.CASE_REJECTED, ev.CASE_MERGED, ev.CASE_CLOSED})
@@ -65,6 +66,13 @@ def calendar_for(jurisdiction: Jurisdiction) -> WorkingCalendar:
                                                holiday_categories=("public", "government")))
         _calendars[id(jurisdiction)] = known
     return known[1]
+
+
+def reply_deadline(case: Case, jurisdiction: Jurisdiction) -> datetime | None:
+    """Until when a resolved case may be reopened; it closes by itself then."""
+    if case.resolved_at is None:
+        return None
+    return _due(calendar_for(jurisdiction), jurisdiction.sla.reply_window, case.resolved_at, timedelta(0))
 
 
 def _due(calendar: WorkingCalendar, policy: ClockPolicy, start: datetime, paused_for: timedelta) -> datetime:
@@ -137,8 +145,8 @@ class Alarm(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     key: str  # clock, its start and the level: one event per key, ever
-    clock: ClockName
-    level: str  # "warning-50", "warning-75", ... or "breach"
+    clock: AlarmName
+    level: str  # "warning-50", "warning-75", ..., "breach", "escalate" (second breach) or "close"
     at: AwareDatetime
     due_at: AwareDatetime
     agency: str | None
@@ -154,15 +162,23 @@ def alarms(case: Case, jurisdiction: Jurisdiction) -> list[Alarm]:
         elastic = sla.clock(clock.name, case.complaint.category).seconds is not None
         span = clock.due_at - clock.started_at if elastic else calendar.working_time_between(clock.started_at,
                                                                                             clock.due_at)
-        levels = [(f"warning-{round(share * 100)}", share) for share in sla.warn_at] + [("breach", 1.0)]
-        for level, share in levels:
-            part = span * share
-            at = clock.started_at + part if elastic else calendar.add_working_time(clock.started_at, part)
-            at = clock.due_at if level == "breach" else at
+        moments = [(f"warning-{round(share * 100)}",
+                    clock.started_at + span * share if elastic
+                    else calendar.add_working_time(clock.started_at, span * share)) for share in sla.warn_at]
+        moments.append(("breach", clock.due_at))
+        if clock.name == "resolution" and sla.escalate_after is not None:
+            moments.append(("escalate", _due(calendar, sla.escalate_after, clock.due_at, timedelta(0))))
+        for level, at in moments:
             key = f"{clock.name}@{clock.started_at.isoformat()}#{level}"
             if key not in case.sla_fired:
                 found.append(Alarm(key=key, clock=clock.name, level=level, at=at, due_at=clock.due_at,
                                    agency=clock.agency))
+    if case.status is Status.RESOLVED:
+        closes = reply_deadline(case, jurisdiction)
+        key = f"reply_window@{case.resolved_at.isoformat()}#close"
+        if key not in case.sla_fired:
+            found.append(Alarm(key=key, clock="reply_window", level="close", at=closes, due_at=closes,
+                               agency=case.agency))
     return sorted(found, key=lambda a: a.at)
 
 
@@ -177,7 +193,12 @@ def decide_sla(case: Case, jurisdiction: Jurisdiction, now: datetime) -> list[Ev
         if alarm.at > now:
             break
         seq += 1
-        kind = ev.SLA_BREACHED if alarm.level == "breach" else ev.SLA_WARNING
+        kind = _EVENT_OF_LEVEL.get(alarm.level, ev.SLA_WARNING)
         new.append(ev.new_event(case.case_id, seq, kind, at, SLA_ACTOR, alarm=alarm.key, clock=alarm.clock,
                                 level=alarm.level, due_at=alarm.due_at.isoformat(), agency=alarm.agency))
+        if kind == ev.CASE_CLOSED:
+            break  # a closed case has no clocks left
     return new
+
+
+_EVENT_OF_LEVEL = {"breach": ev.SLA_BREACHED, "escalate": ev.SLA_ESCALATED, "close": ev.CASE_CLOSED}

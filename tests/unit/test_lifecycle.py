@@ -80,7 +80,8 @@ def test_reopen_within_the_window_goes_back_to_the_same_agency():
 def test_reopen_after_the_window_is_refused():
     case, events = opened()
     case = run(case, events, cmd(1, "resolve", OFFICER, resolution="Sudah ditambal."))
-    case = run(case, events, cmd(2, "reopen", CITIZEN, reason="Lubangnya muncul lagi"), now=T0 + timedelta(days=11))
+    # Resolved Monday 2 Nov 08:00 WIB; 10 working days later is Monday 16 Nov 16:00 WIB.
+    case = run(case, events, cmd(2, "reopen", CITIZEN, reason="Lubangnya muncul lagi"), now=T0 + timedelta(days=15))
     assert case.status is Status.RESOLVED
     assert events[-1].type == ev.COMMAND_REJECTED and "reply window" in events[-1].payload["reason"]
 

@@ -149,3 +149,33 @@ def test_paused_clock_sets_no_alarm():
     case, events = opened()
     case = step(case, events, cmd(1, "request_info", OFFICER, question="Nomor rumah?"), local(2026, 11, 2, 9))
     assert all(a.clock != "resolution" for a in alarms(case, J))
+
+
+def test_a_resolved_case_closes_by_itself_when_the_reply_window_passes():
+    from domain.case import Status, replay
+    from domain.sla import decide_sla, reply_deadline
+
+    case, events = opened()
+    case = step(case, events, cmd(1, "resolve", OFFICER, resolution="Selesai"), local(2026, 11, 5, 9))
+    assert reply_deadline(case, J) == local(2026, 11, 19, 16)  # 10 working days after Thursday 5 Nov
+    assert all(e.type != "case.closed" for e in decide_sla(case, J, local(2026, 11, 19, 15)))
+    events.extend(decide_sla(case, J, local(2026, 11, 19, 17)))
+    case = replay(events)
+    assert case.status is Status.CLOSED and case.rating is None
+    assert decide_sla(case, J, local(2026, 12, 30)) == []  # closed: nothing fires any more
+
+
+def test_second_breach_escalates_to_the_coordinators():
+    from domain.case import replay
+    from domain.sla import decide_sla
+
+    case, events = opened()
+    case = step(case, events, cmd(1, "acknowledge", OFFICER), local(2026, 11, 2, 9))
+    # Resolution due Friday 20 Nov 16:00; five working days later, Friday 27 Nov 16:00, it is raised.
+    events.extend(decide_sla(case, J, local(2026, 11, 27, 15)))
+    case = replay(events)
+    assert not case.escalated
+    assert any(k.startswith("resolution@") and k.endswith("#breach") for k in case.sla_fired)
+    events.extend(decide_sla(case, J, local(2026, 11, 27, 17)))
+    case = replay(events)
+    assert case.escalated and case.timeline[-1].type == "sla.escalated"

@@ -1,0 +1,693 @@
+"""The SLA benchmark: N open clocks in one worker, on the real stack.
+
+One real `aduan worker` process (case and projection agents, the SLA timer), a real Kafka broker and
+Elasticsearch node, topics, indices and consumer group of this run's own prefix, all removed at the end.
+
+1. Load: N `complaint.submitted` events go straight to the submissions topic (kafka-python, acks=all,
+   batched; HTTP would take far too long for a million). The case agent opens and routes each case: its
+   response and resolution clocks run (working-day policies: nothing falls due during the run) and it gets
+   one entry in the deadline index (the `alarms` table). The load rate is counted on `cases.events` (two
+   events per case), not on the index: the projection agent indexes in the same process, and its lag
+   (events not yet indexed) is reported beside it.
+2. Memory per open case: the worker's RSS after loading minus its RSS after start-up, divided by N. It is
+   everything the worker holds for a case: its state in faust's in-memory `cases` table, the deadline
+   index entry and its heap entry, plus the projection's bounded cache. The alarms changelog is read to
+   count the live entries of the deadline index.
+3. Breach lateness: a sample of cases in a category whose response clock runs SAMPLE-S seconds, submitted
+   over a window after loading, breaches at known instants; lateness = the Kafka timestamp of its
+   `sla.breached` event minus the clock's `due_at` (also from the time this process read it).
+4. Recovery: the worker is stopped (SIGTERM, then SIGKILL) with alarms pending, and started again: the
+   time until it routes again (faust recovers the `cases` and `alarms` tables from their changelogs
+   first), until the first pending alarm fires, and whether every pending alarm fired exactly once.
+
+Every sampled clock must breach exactly once: a second `sla.breached` of the same alarm with another seq is
+a double firing; the same seq again is an at-least-once replay (harmless: the projection writes with
+version = seq).
+
+With the stack up: `python -m tests.benchmarks.sla --clocks 20000`; `make bench-sla` starts and stops the
+stack around it (`BENCH_ARGS="--clocks 200000"`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NamedTuple
+
+from elasticsearch import Elasticsearch
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import KafkaAdminClient
+
+from aduan.bootstrap import bootstrap
+from aduan.jurisdiction_file import load_jurisdiction
+from aduan.settings import DEFAULT_JURISDICTION, Settings
+from domain.case import replay, submission_event
+from domain.complaint import Complaint
+from domain.ids import case_id_from_bytes
+from domain.jurisdiction import Jurisdiction
+from domain.lifecycle import decide_submission
+from producers.kafka import encode
+from tests.benchmarks.intake import DESCRIPTIONS, cleanup, pct
+from tests.support import Process, free_port, settings_env
+
+SAMPLE_CATEGORY = "ketertiban"  # response clock of SAMPLE-S seconds: the measured breaches
+LATE_CATEGORY = "pelayanan-publik"  # response clock of LATE-S seconds: alarms that must outlive restarts
+
+
+def sla_block(sample_s: int, late_s: int) -> str:
+    """Per-category clocks in plain seconds for the two sample categories; every other category keeps the
+    jurisdiction's working-day policies (days away: nothing else falls due during the run)."""
+    long = 10 * 86_400
+    return f"""
+sla:
+  categories:
+    {SAMPLE_CATEGORY}:
+      dispatch: {{seconds: {long}}}
+      response: {{seconds: {sample_s}}}
+      resolution: {{seconds: {long}}}
+    {LATE_CATEGORY}:
+      dispatch: {{seconds: {long}}}
+      response: {{seconds: {late_s}}}
+      resolution: {{seconds: {long}}}
+"""
+
+
+# --- the worker process ---------------------------------------------------------------------------------
+
+def rss_mib(pid: int, field: str = "VmRSS") -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} for pid {pid}")
+
+
+def start_worker(settings: Settings, logs: Path, name: str, loglevel: str) -> Process:
+    return Process(name, [sys.executable, "-m", "aduan.cli", "worker", f"--loglevel={loglevel}"],
+                   settings_env(settings), logs)
+
+
+def stop_worker(worker: Process, sig: signal.Signals, timeout_s: float) -> float:
+    """Send `sig` to the worker's pid and wait for it to exit (SIGKILL after timeout_s); seconds taken."""
+    started = time.monotonic()
+    if worker.alive():
+        worker.proc.send_signal(sig)
+        try:
+            worker.proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            print(f"  the worker did not exit {timeout_s:.0f} s after {sig.name}: SIGKILL")
+            worker.proc.kill()
+            worker.proc.wait(10)
+    took = time.monotonic() - started
+    worker.stop()  # closes its log
+    return took
+
+
+# --- Kafka: producing, offsets, reading the log ------------------------------------------------------------
+
+def producer_for(settings: Settings) -> KafkaProducer:
+    return KafkaProducer(bootstrap_servers=settings.kafka_bootstrap.split(","), acks="all", enable_idempotence=True,
+                         linger_ms=20, batch_size=512 * 1024, max_request_size=4 * 1024 * 1024)
+
+
+class Submissions:
+    """`complaint.submitted` events as the intake would make them, without the HTTP part."""
+
+    def __init__(self, jurisdiction: Jurisdiction, run: str) -> None:
+        self._prefix, self._run = jurisdiction.case_prefix, run
+        self._regions = [(r.code, d.code) for r in jurisdiction.regencies for d in r.districts]
+        self._complaints: dict[tuple[str, int], Complaint] = {}
+        self.bulk_categories = [c.code for c in jurisdiction.categories
+                                if c.code not in (SAMPLE_CATEGORY, LATE_CATEGORY)]
+
+    def case_id(self, label: str) -> str:
+        digest = hashlib.blake2b(f"{self._run}/{label}".encode(), digest_size=8).digest()
+        return case_id_from_bytes(self._prefix, digest)
+
+    def complaint(self, category: str, i: int) -> Complaint:
+        slot = i % (len(self._regions) * len(DESCRIPTIONS))
+        known = self._complaints.get((category, slot))
+        if known is None:
+            regency, district = self._regions[slot % len(self._regions)]
+            known = Complaint(category=category, description=DESCRIPTIONS[slot % len(DESCRIPTIONS)],
+                              regency=regency, district=district, channel="import")
+            self._complaints[(category, slot)] = known
+        return known
+
+    def event(self, case_id: str, category: str, i: int) -> bytes:
+        return encode(submission_event(case_id, self.complaint(category, i), datetime.now(UTC)))
+
+
+class Sender:
+    """A kafka-python producer that counts failures instead of keeping a future per message."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.producer = producer_for(settings)
+        self.failed: list[str] = []
+
+    def send(self, topic: str, case_id: str, value: bytes, partition: int | None = None) -> None:
+        future = self.producer.send(topic, key=case_id.encode(), value=value, partition=partition)
+        future.add_errback(lambda exc: self.failed.append(repr(exc)))
+
+    def flush(self, timeout_s: float) -> None:
+        self.producer.flush(timeout_s)
+        if self.failed:
+            raise RuntimeError(f"{len(self.failed)} sends failed, e.g. {self.failed[0]}")
+
+    def close(self) -> None:
+        self.producer.close(10)
+
+
+class Offsets:
+    """End offsets of topics and the worker's committed offsets (its consumer group is the app id)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap.split(","), group_id=None,
+                                       enable_auto_commit=False)
+        self._admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap.split(","))
+
+    def partitions(self, topic: str) -> list[TopicPartition]:
+        parts = self._consumer.partitions_for_topic(topic) or set()
+        return [TopicPartition(topic, p) for p in sorted(parts)]
+
+    def ends(self, topic: str) -> dict[TopicPartition, int]:
+        return self._consumer.end_offsets(self.partitions(topic))
+
+    def end(self, topic: str) -> int:
+        return sum(self.ends(topic).values())
+
+    def lag(self, topic: str) -> int | None:
+        """Records of `topic` the worker has not committed yet (None before its first commit)."""
+        try:
+            committed = self._admin.list_group_offsets({self._settings.app_id: None})[self._settings.app_id]
+        except Exception:  # noqa: BLE001 - no group yet
+            return None
+        ends = self.ends(topic)
+        mine = {tp: meta.offset for tp, meta in committed.items() if tp.topic == topic}
+        if not mine:
+            return None
+        return sum(end - max(0, mine.get(tp, 0)) for tp, end in ends.items())
+
+    def topics(self) -> list[str]:
+        return list(self._admin.list_topics())
+
+    def close(self) -> None:
+        self._consumer.close()
+        self._admin.close()
+
+
+class SlaRecord(NamedTuple):
+    type: str
+    seq: int
+    alarm: str
+    level: str
+    due_at: float  # epoch seconds
+    timestamp: float  # the Kafka record's timestamp (set when the case agent sent it)
+    received: float  # when this process read it
+    offset: tuple[int, int]  # partition, offset
+
+
+class EventLog(threading.Thread):
+    """Reads `cases.events` from given offsets and keeps what the benchmark looks at: when watched cases
+    were routed, and every SLA event (any case: an SLA event of a case outside the samples is a finding)."""
+
+    def __init__(self, settings: Settings, start: dict[TopicPartition, int]) -> None:
+        super().__init__(daemon=True, name="event-log")
+        self._consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap.split(","), group_id=None,
+                                       enable_auto_commit=False, fetch_max_wait_ms=100, max_poll_records=5000)
+        self._consumer.assign(list(start))
+        for tp, offset in start.items():
+            self._consumer.seek(tp, offset)
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self.watched: set[bytes] = set()
+        self.routed: dict[str, list[float]] = defaultdict(list)  # record timestamps: more than one = a replay
+        self.sla: dict[str, list[SlaRecord]] = defaultdict(list)
+        self.error: Exception | None = None
+
+    def watch(self, case_ids: Iterable[str]) -> None:
+        with self._lock:
+            self.watched.update(c.encode() for c in case_ids)
+
+    def run(self) -> None:
+        try:
+            while not self._done.is_set():
+                for tp, records in self._consumer.poll(timeout_ms=200).items():
+                    received = time.time()
+                    for r in records:
+                        if b'"type":"sla.' in r.value:
+                            e = json.loads(r.value)
+                            p = e["payload"]
+                            with self._lock:
+                                self.sla[e["case_id"]].append(SlaRecord(
+                                    e["type"], e["seq"], p["alarm"], p["level"],
+                                    datetime.fromisoformat(p["due_at"]).timestamp(), r.timestamp / 1000, received,
+                                    (tp.partition, r.offset)))
+                        elif r.key in self.watched and b'"type":"case.routed"' in r.value:
+                            with self._lock:
+                                self.routed[r.key.decode()].append(r.timestamp / 1000)
+        except Exception as exc:  # noqa: BLE001 - reported by check()
+            self.error = exc
+
+    def check(self) -> None:
+        if self.error is not None:
+            raise RuntimeError(f"reading cases.events failed: {self.error!r}")
+
+    def breaches(self, case_ids: Iterable[str]) -> dict[str, list[SlaRecord]]:
+        with self._lock:
+            return {c: [r for r in self.sla.get(c, ()) if r.type == "sla.breached"] for c in case_ids}
+
+    def close(self) -> None:
+        self._done.set()
+        self.join(10)
+        self._consumer.close()
+
+
+def wait_until(predicate, what: str, timeout_s: float, every_s: float = 0.2, alive: Process | None = None):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if alive is not None and not alive.alive():
+            raise RuntimeError(f"the worker exited while waiting for {what}:\n{alive.tail()}")
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every_s)
+    raise TimeoutError(f"timed out after {timeout_s:.0f} s waiting for {what}")
+
+
+# --- figures --------------------------------------------------------------------------------------------
+
+@dataclass
+class Lateness:
+    """Lateness of the breaches of a sample of clocks, and whether each fired exactly once."""
+
+    count: int
+    breached: int
+    missing: list[str]
+    doubled: dict[str, list[SlaRecord]]  # another seq for the same alarm: fired twice
+    replayed: int  # the same seq again: an at-least-once replay
+    by_timestamp: list[float]
+    by_receipt: list[float]
+
+    def lines(self, label: str) -> list[str]:
+        out = [f"{label}: {self.breached}/{self.count} breached; missing {len(self.missing)}; fired twice "
+               f"{len(self.doubled)}; replayed records {self.replayed}"]
+        if self.by_timestamp:
+            ts, rx = self.by_timestamp, self.by_receipt
+            out.append(f"  lateness (Kafka timestamp - due_at)  p50 {pct(ts, .5) * 1000:8.0f} ms   p99 "
+                       f"{pct(ts, .99) * 1000:8.0f} ms   max {max(ts) * 1000:8.0f} ms   min {min(ts) * 1000:6.0f} ms")
+            out.append(f"  lateness (read by the benchmark)      p50 {pct(rx, .5) * 1000:8.0f} ms   p99 "
+                       f"{pct(rx, .99) * 1000:8.0f} ms   max {max(rx) * 1000:8.0f} ms")
+        for case_id, records in list(self.doubled.items())[:3]:
+            out.append(f"  e.g. {case_id}: " + ", ".join(f"seq {r.seq} {r.alarm} at {r.offset}" for r in records))
+        if self.missing:
+            out.append(f"  e.g. missing: {', '.join(self.missing[:3])}")
+        return out
+
+
+def lateness(log: EventLog, case_ids: list[str]) -> Lateness:
+    found = log.breaches(case_ids)
+    missing, doubled, replayed, by_ts, by_rx = [], {}, 0, [], []
+    for case_id in case_ids:
+        records = found[case_id]
+        if not records:
+            missing.append(case_id)
+            continue
+        by_alarm: dict[str, dict[int, list[SlaRecord]]] = defaultdict(lambda: defaultdict(list))
+        for r in records:
+            by_alarm[r.alarm][r.seq].append(r)
+        if len(by_alarm) > 1 or any(len(seqs) > 1 for seqs in by_alarm.values()):
+            doubled[case_id] = records
+        replayed += sum(len(same) - 1 for seqs in by_alarm.values() for same in seqs.values())
+        first = min(records, key=lambda r: r.timestamp)
+        by_ts.append(first.timestamp - first.due_at)
+        by_rx.append(first.received - first.due_at)
+    return Lateness(len(case_ids), len(case_ids) - len(missing), missing, doubled, replayed, by_ts, by_rx)
+
+
+def warning_lateness(log: EventLog, case_ids: list[str]) -> list[float]:
+    """Warnings fire at a share of the clock's span: at = start + share * (due - start), the start and the
+    share read from the alarm key (clock@start#warning-50)."""
+    out = []
+    with log._lock:
+        records = [r for c in case_ids for r in log.sla.get(c, ()) if r.type == "sla.warning"]
+    for r in records:
+        start = datetime.fromisoformat(r.alarm.split("@", 1)[1].rsplit("#", 1)[0]).timestamp()
+        share = int(r.level.rsplit("-", 1)[1]) / 100
+        out.append(r.timestamp - (start + share * (r.due_at - start)))
+    return out
+
+
+def count_live_keys(settings: Settings, topic: str, timeout_s: float) -> tuple[int, int]:
+    """(records, keys whose last record is not a tombstone) of a changelog topic."""
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap.split(","), group_id=None,
+                             enable_auto_commit=False, max_poll_records=10_000, fetch_max_bytes=64 * 1024 * 1024)
+    try:
+        parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(parts)
+        consumer.seek_to_beginning(*parts)
+        ends = consumer.end_offsets(parts)
+        live: dict[bytes, bool] = {}
+        records, deadline = 0, time.monotonic() + timeout_s
+        while any(consumer.position(tp) < ends[tp] for tp in parts):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"reading {topic} took over {timeout_s:.0f} s")
+            for batch in consumer.poll(timeout_ms=500).values():
+                for r in batch:
+                    live[r.key] = r.value is not None and r.value != b"null"
+                    records += 1
+        return records, sum(live.values())
+    finally:
+        consumer.close()
+
+
+def changelog(topics: list[str], app_id: str, table: str) -> str | None:
+    return next((t for t in topics if t.startswith(app_id) and t.endswith(f"-{table}-changelog")), None)
+
+
+def case_state_bytes(jurisdiction: Jurisdiction, subs: Submissions) -> int:
+    """The JSON size of one freshly routed case's state, as the cases table holds it."""
+    submitted = submission_event(subs.case_id("size"), subs.complaint(subs.bulk_categories[0], 0), datetime.now(UTC))
+    case = replay(decide_submission(None, submitted, jurisdiction, datetime.now(UTC)))
+    return len(json.dumps(case.model_dump(mode="json"), separators=(",", ":")))
+
+
+def mem_total_gib() -> float:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            return int(line.split()[1]) / 1024 / 1024
+    return float("nan")
+
+
+# --- the phases -----------------------------------------------------------------------------------------
+
+def probe(sender: Sender, subs: Submissions, settings: Settings, offsets: Offsets, log: EventLog,
+          label: str) -> list[str]:
+    """One submission to each partition of the submissions topic: all routed = every partition is served."""
+    ids = []
+    for tp in offsets.partitions(settings.topics.submissions):
+        case_id = subs.case_id(f"probe-{label}-{tp.partition}")
+        ids.append(case_id)
+        log.watch([case_id])
+        sender.send(settings.topics.submissions, case_id, subs.event(case_id, subs.bulk_categories[0], 0),
+                    partition=tp.partition)
+    sender.flush(30)
+    return ids
+
+
+def load(args, settings: Settings, subs: Submissions, sender: Sender, offsets: Offsets, worker: Process,
+         es: Elasticsearch) -> dict:
+    events_base = offsets.end(settings.topics.events)
+    started = time.monotonic()
+    categories = subs.bulk_categories
+    last_note = started
+    for i in range(args.clocks):
+        case_id = subs.case_id(f"bulk-{i}")
+        sender.send(settings.topics.submissions, case_id, subs.event(case_id, categories[i % len(categories)], i))
+        if time.monotonic() - last_note > 15:
+            last_note = time.monotonic()
+            routed = (offsets.end(settings.topics.events) - events_base) // 2
+            print(f"  … {i} produced, {routed} routed, worker RSS {rss_mib(worker.proc.pid):.0f} MiB", flush=True)
+    sender.flush(300)
+    produced_s = time.monotonic() - started
+    print(f"  {args.clocks} produced in {produced_s:.1f} s ({args.clocks / produced_s:.0f}/s)", flush=True)
+
+    def routed() -> int:
+        return (offsets.end(settings.topics.events) - events_base) // 2
+
+    last_note, deadline = 0.0, started + args.timeout
+    while (done := routed()) < args.clocks:
+        now = time.monotonic()
+        if now > deadline:
+            raise TimeoutError(f"only {done} of {args.clocks} cases routed after {args.timeout:.0f} s")
+        if not worker.alive():
+            raise RuntimeError(f"the worker exited while loading:\n{worker.tail()}")
+        if now - last_note > 15:
+            last_note = now
+            print(f"  … {done} routed ({done / (now - started):.0f}/s), worker RSS {rss_mib(worker.proc.pid):.0f} MiB, "
+                  f"projection lag {offsets.lag(settings.topics.events)} events", flush=True)
+        time.sleep(0.25)
+    routed_s = time.monotonic() - started
+    figures = {"produced_s": produced_s, "routed_s": routed_s, "rss_loaded": rss_mib(worker.proc.pid),
+               "projection_lag": offsets.lag(settings.topics.events)}
+    es.indices.refresh(index=settings.indices.cases)
+    figures["indexed"] = es.count(index=settings.indices.cases)["count"]
+    return figures
+
+
+def sample(args, settings: Settings, subs: Submissions, sender: Sender, log: EventLog, label: str, count: int,
+           category: str, window_s: float) -> list[str]:
+    """`count` submissions of `category`, spread evenly over `window_s` seconds."""
+    ids = [subs.case_id(f"{label}-{i}") for i in range(count)]
+    log.watch(ids)
+    started = time.monotonic()
+    for i, case_id in enumerate(ids):
+        if window_s:
+            time.sleep(max(0.0, started + i * window_s / count - time.monotonic()))
+        sender.send(settings.topics.submissions, case_id, subs.event(case_id, category, i))
+        if window_s:
+            sender.producer.flush(5)
+    sender.flush(60)
+    return ids
+
+
+def restart(args, settings: Settings, subs: Submissions, sender: Sender, offsets: Offsets, log: EventLog,
+            worker: Process, logs: Path, sig: signal.Signals, number: int) -> tuple[Process, dict]:
+    """Cases routed just before the stop (their alarms pending), then stop the worker with `sig` and start a
+    new one (after `--down` seconds): how long until it routes again, until the first pending alarm fires,
+    and whether every pending alarm fires exactly once."""
+    overdue = sample(args, settings, subs, sender, log, f"restart{number}", args.restart_sample, SAMPLE_CATEGORY, 0)
+    wait_until(lambda: all(c in log.routed for c in overdue), f"the {len(overdue)} cases before restart {number} "
+               "routed", 120, alive=worker)
+    log.check()
+    lag = offsets.lag(settings.topics.submissions)
+    rss_before = rss_mib(worker.proc.pid)
+    stopped_at = time.time()
+    shutdown_s = stop_worker(worker, sig, args.stop_timeout)
+    print(f"  worker stopped with {sig.name} in {shutdown_s:.1f} s (uncommitted submissions at the stop: {lag})",
+          flush=True)
+    if args.down:
+        time.sleep(args.down)
+    started_at = time.time()
+    started = time.monotonic()
+    worker = start_worker(settings, logs, f"worker-{number + 1}", args.loglevel)
+    probes = probe(sender, subs, settings, offsets, log, f"restart{number}")
+    wait_until(lambda: all(c in log.routed for c in probes), f"the worker routing again after restart {number}",
+               args.timeout, alive=worker)
+    recovered_s = time.monotonic() - started
+    rss_recovered = rss_mib(worker.proc.pid)
+    wait_until(lambda: all(log.breaches([c])[c] for c in overdue),
+               f"the {len(overdue)} pending breaches after restart {number}", args.timeout, alive=worker)
+    first = min(min(r.timestamp for r in log.breaches([c])[c]) for c in overdue)
+    return worker, {
+        "signal": sig.name, "shutdown_s": shutdown_s, "down_s": started_at - stopped_at, "recovered_s": recovered_s,
+        "first_alarm_s": first - started_at, "rss_before": rss_before, "rss_recovered": rss_recovered,
+        "overdue": overdue, "lag_at_stop": lag,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clocks", type=int, default=1_000_000,
+                        help="open cases loaded into the worker, each with running response and resolution clocks "
+                             "and one deadline index entry (default 1000000)")
+    parser.add_argument("--partitions", type=int, default=2, help="partitions of each topic (default 2)")
+    parser.add_argument("--sample", type=int, default=2000,
+                        help="cases whose breach lateness is measured, submitted after loading (default 2000)")
+    parser.add_argument("--sample-window", type=float, default=20,
+                        help="seconds over which the measured cases are submitted (default 20)")
+    parser.add_argument("--sample-s", type=int, default=30,
+                        help="response clock, in seconds, of the measured cases and of those routed before a stop "
+                             "(default 30)")
+    parser.add_argument("--late-s", type=int, default=240,
+                        help="response clock, in seconds, of cases submitted before the first restart whose "
+                             "deadline falls after it (default 240)")
+    parser.add_argument("--late-sample", type=int, default=500,
+                        help="cases whose alarms must outlive the restarts (default 500; 0: none)")
+    parser.add_argument("--restart-sample", type=int, default=500,
+                        help="cases routed just before each stop, due SAMPLE_S seconds later: while the worker "
+                             "recovers or soon after (default 500)")
+    parser.add_argument("--down", type=float, default=0,
+                        help="seconds with no worker between a stop and the restart (default 0: at once, as a "
+                             "supervisor restarts it)")
+    parser.add_argument("--restarts", default="TERM,KILL",
+                        help="signals that stop the worker before each restart, comma-separated (default TERM,KILL; "
+                             "empty: no restart)")
+    parser.add_argument("--tick", type=float, default=None,
+                        help="seconds between SLA timer ticks (default: ADUAN_SLA_TICK_S, 1.0)")
+    parser.add_argument("--count-alarms", action=argparse.BooleanOptionalAction, default=True,
+                        help="read the alarms changelog after loading to count the deadline index's entries "
+                             "(default on)")
+    parser.add_argument("--loglevel", default="warn", choices=["debug", "info", "warn", "error"],
+                        help="the worker's log level (default warn)")
+    parser.add_argument("--stop-timeout", type=float, default=60,
+                        help="seconds a stopping worker gets before SIGKILL (default 60)")
+    parser.add_argument("--timeout", type=float, default=1800,
+                        help="longest wait of any one phase, in seconds (default 1800)")
+    args = parser.parse_args(argv)
+    restarts = [getattr(signal, f"SIG{s.strip().upper().removeprefix('SIG')}") for s in args.restarts.split(",")
+                if s.strip()]
+
+    # Ctrl-C or a SIGTERM to the benchmark: clean up all the same.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+
+    run = hashlib.blake2b(os.urandom(8), digest_size=3).hexdigest()
+    folder = Path(tempfile.mkdtemp(prefix="aduan-bench-sla-"))
+    jurisdiction_file = folder / "bengkulu-sla.yaml"
+    base_text = DEFAULT_JURISDICTION.read_text()
+    if "\nsla:" in base_text:
+        raise SystemExit(f"{DEFAULT_JURISDICTION} has an sla: block already; this benchmark appends its own")
+    jurisdiction_file.write_text(base_text + sla_block(args.sample_s, args.late_s))
+    base = Settings()
+    settings = base.model_copy(update={
+        "topic_prefix": f"benchsla{run}.", "index_prefix": f"benchsla{run}-", "app_id": f"aduan-benchsla{run}",
+        "partitions": args.partitions, "worker_web_port": free_port(), "jurisdiction_file": jurisdiction_file,
+        "sla_tick_s": args.tick if args.tick is not None else base.sla_tick_s,
+    })
+    jurisdiction = load_jurisdiction(jurisdiction_file)
+    subs = Submissions(jurisdiction, run)
+    print(f"SLA benchmark {run}: {args.clocks} open cases, {args.partitions} partitions, SLA tick "
+          f"{settings.sla_tick_s:g} s, session timeout {getattr(settings, 'session_timeout_s', 'faust default')} s; "
+          f"nproc {os.cpu_count()}, {mem_total_gib():.1f} GiB; logs in {folder}", flush=True)
+
+    bootstrap(settings, log=lambda m: None)
+    worker: Process | None = None
+    sender = Sender(settings)
+    offsets = Offsets(settings)
+    es = Elasticsearch(settings.es_hosts, request_timeout=120)
+    log: EventLog | None = None
+    try:
+        worker = start_worker(settings, folder, "worker-1", args.loglevel)
+        warm = EventLog(settings, {tp: 0 for tp in offsets.partitions(settings.topics.events)})
+        warm.start()
+        started = time.monotonic()
+        probes = probe(sender, subs, settings, offsets, warm, "start")
+        wait_until(lambda: all(c in warm.routed for c in probes), "the worker routing its first cases", 180,
+                   alive=worker)
+        print(f"worker up and routing {time.monotonic() - started:.1f} s after start", flush=True)
+        warm.close()
+        time.sleep(3)
+        rss_started = rss_mib(worker.proc.pid)
+
+        print(f"load: {args.clocks} submissions straight to {settings.topics.submissions}", flush=True)
+        loaded = load(args, settings, subs, sender, offsets, worker, es)
+        rate = args.clocks / loaded["routed_s"]
+        per_case = (loaded["rss_loaded"] - rss_started) * 1024 * 1024 / args.clocks
+        print(f"  all routed in {loaded['routed_s']:.1f} s ({rate:.0f} cases/s); worker RSS "
+              f"{rss_started:.0f} -> {loaded['rss_loaded']:.0f} MiB ({per_case:.0f} bytes per open case); "
+              f"projection lag {loaded['projection_lag']} events, {loaded['indexed']} cases indexed", flush=True)
+
+        topics = offsets.topics()
+        alarms_topic = changelog(topics, settings.app_id, "alarms")
+        cases_topic = changelog(topics, settings.app_id, "cases")
+        alarm_records = offsets.end(alarms_topic) if alarms_topic else None
+        case_records = offsets.end(cases_topic) if cases_topic else None
+        live = None
+        if args.count_alarms and alarms_topic:
+            started = time.monotonic()
+            _, live = count_live_keys(settings, alarms_topic, args.timeout)
+            print(f"  deadline index: {live} live entries in {alarms_topic} ({alarm_records} records, read in "
+                  f"{time.monotonic() - started:.1f} s)", flush=True)
+
+        log = EventLog(settings, offsets.ends(settings.topics.events))
+        log.start()
+        late: list[str] = []
+        if restarts and args.late_sample:
+            late = sample(args, settings, subs, sender, log, "late", args.late_sample, LATE_CATEGORY, 0)
+        print(f"breaches: {args.sample} cases with a {args.sample_s} s response clock over {args.sample_window:g} s",
+              flush=True)
+        measured = sample(args, settings, subs, sender, log, "sample", args.sample, SAMPLE_CATEGORY, args.sample_window)
+        wait_until(lambda: all(log.breaches([c])[c] for c in measured) or log.check(),
+                   f"the {len(measured)} sampled breaches", args.sample_s + args.sample_window + args.timeout / 10,
+                   every_s=0.5, alive=worker)
+        time.sleep(2 * settings.sla_tick_s + 1)  # a second firing would show by now
+        breaches = lateness(log, measured)
+        warnings = warning_lateness(log, measured)
+        for line in breaches.lines("  sampled breaches"):
+            print(line, flush=True)
+
+        rounds = []
+        for number, sig in enumerate(restarts, start=1):
+            print(f"restart {number}: {args.restart_sample} cases routed, then {sig.name}", flush=True)
+            worker, figures = restart(args, settings, subs, sender, offsets, log, worker, folder, sig, number)
+            print(f"  back routing {figures['recovered_s']:.1f} s after start; first pending breach "
+                  f"{figures['first_alarm_s']:.1f} s after start; RSS {figures['rss_recovered']:.0f} MiB", flush=True)
+            rounds.append(figures)
+        if late:
+            wait_until(lambda: all(log.breaches([c])[c] for c in late), f"the {len(late)} late breaches",
+                       args.late_s + args.timeout / 10, every_s=0.5, alive=worker)
+        time.sleep(2 * settings.sla_tick_s + 1)
+        log.check()
+
+        # Anything that fired outside the samples, or twice, across everything.
+        sampled = set(measured) | set(late) | {c for r in rounds for c in r["overdue"]}
+        with log._lock:
+            strays = {c: rs for c, rs in log.sla.items() if c not in sampled}
+        dead_letters = offsets.end(settings.topics.dead_letter)
+
+        print("\n=== SLA benchmark ===")
+        print(f"machine: nproc {os.cpu_count()}, {mem_total_gib():.1f} GiB RAM, load average "
+              f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+        print(f"N = {args.clocks} open cases (each with a running response and resolution clock and one entry in "
+              f"the deadline index); {args.partitions} partitions, SLA tick {settings.sla_tick_s:g} s")
+        print(f"load: produced in {loaded['produced_s']:.1f} s ({args.clocks / loaded['produced_s']:.0f}/s); "
+              f"routed by the case agent in {loaded['routed_s']:.1f} s -> {rate:.0f} cases/s (on cases.events)")
+        print(f"  projection at that moment: {loaded['projection_lag']} events behind, {loaded['indexed']} cases "
+              "indexed")
+        print(f"memory: worker RSS {rss_started:.0f} MiB after start-up, {loaded['rss_loaded']:.0f} MiB after "
+              f"loading -> {per_case:.0f} bytes per open case (case state, deadline index and heap entries, "
+              f"projection cache); peak {rss_mib(worker.proc.pid, 'VmHWM'):.0f} MiB (current worker)")
+        print(f"  one routed case's state is {case_state_bytes(jurisdiction, subs)} bytes of JSON")
+        print(f"deadline index: {live if live is not None else 'not counted'} live entries; changelog records: "
+              f"alarms {alarm_records}, cases {case_records}")
+        for line in breaches.lines(f"breaches, {args.sample} cases, response clock {args.sample_s} s, "
+                                   f"submitted over {args.sample_window:g} s after loading"):
+            print(line)
+        if warnings:
+            print(f"  warnings of the same cases ({len(warnings)}): lateness p50 {pct(warnings, .5) * 1000:.0f} ms, "
+                  f"p99 {pct(warnings, .99) * 1000:.0f} ms, max {max(warnings) * 1000:.0f} ms")
+        for number, r in enumerate(rounds, start=1):
+            print(f"restart {number} ({r['signal']}): shutdown {r['shutdown_s']:.1f} s; no worker for "
+                  f"{r['down_s']:.1f} s; back routing {r['recovered_s']:.1f} s after start (tables recovered from "
+                  f"their changelogs); first pending breach {r['first_alarm_s']:.1f} s after start; RSS "
+                  f"{r['rss_before']:.0f} MiB before, {r['rss_recovered']:.0f} MiB after recovery; uncommitted "
+                  f"submissions at the stop: {r['lag_at_stop']}")
+            label = f"  {len(r['overdue'])} cases routed just before the stop ({args.sample_s} s clock)"
+            for line in lateness(log, r["overdue"]).lines(label):
+                print(line)
+        if late:
+            for line in lateness(log, late).lines(f"{len(late)} cases due {args.late_s} s after submission, "
+                                                  "across the restarts"):
+                print(line)
+        for line in lateness(log, measured).lines("sampled cases again, after the restarts"):
+            print(line)
+        print(f"SLA events of cases outside the samples: {sum(len(v) for v in strays.values())} "
+              f"({len(strays)} cases); dead letters: {dead_letters}")
+        return 0
+    finally:
+        if log is not None:
+            log.close()
+        if worker is not None:
+            stop_worker(worker, signal.SIGTERM, 30)
+        sender.close()
+        offsets.close()
+        es.close()
+        cleanup(settings)
+        jurisdiction_file.unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
