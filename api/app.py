@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             producer=producer,
             intake=Intake(producer, settings.topics.submissions, jurisdiction.case_prefix),
             es=es,
-            receipts=BatchingCaseWriter(es, settings.indices.cases),
+            receipts=BatchingCaseWriter(es, settings.indices.cases, jurisdiction),
             commands=CommandSender(producer, settings.topics.commands),
             photos=PhotoStore(settings.media_dir, max_bytes=int(settings.max_photo_mb * 1024 * 1024)),
             limiter=SubmissionLimiter(settings.submit_rate_limit),

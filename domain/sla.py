@@ -202,3 +202,35 @@ def decide_sla(case: Case, jurisdiction: Jurisdiction, now: datetime) -> list[Ev
 
 
 _EVENT_OF_LEVEL = {"breach": ev.SLA_BREACHED, "escalate": ev.SLA_ESCALATED, "close": ev.CASE_CLOSED}
+
+
+def case_metrics(case: Case, jurisdiction: Jurisdiction) -> dict[str, int | None]:
+    """What a case adds to its agency's and officer's performance record: working seconds to the first
+    response and to resolution, whether each clock was met (1/0, None while running), breaches,
+    reopening, rating. Numbers, so the index can sum, average and take percentiles of them."""
+    by = {c.name: c for c in clocks(case, jurisdiction)}
+    calendar = calendar_for(jurisdiction)
+
+    def met(name: str) -> int | None:
+        clock = by.get(name)
+        return None if clock is None or clock.stopped_at is None else int(clock.state(clock.stopped_at) == "met")
+
+    def working_s(name: str) -> int | None:
+        clock = by.get(name)
+        if clock is None or clock.stopped_at is None:
+            return None
+        spent = calendar.working_time_between(clock.started_at, clock.stopped_at) - clock.paused_for
+        return max(0, int(spent.total_seconds()))
+
+    resolved = case.resolved_at is not None or any(t.type == ev.CASE_RESOLVED for t in case.timeline)
+    return {
+        "handled": int(resolved),
+        "first_response_s": working_s("response"),
+        "resolution_s": working_s("resolution") if resolved else None,
+        "dispatch_met": met("dispatch"),
+        "response_met": met("response"),
+        "resolution_met": met("resolution") if resolved else None,
+        "breaches": sum(1 for t in case.timeline if t.type == ev.SLA_BREACHED),
+        "reopened": int(case.reopen_count > 0),
+        "rating": case.rating,
+    }

@@ -18,6 +18,7 @@ from elasticsearch.helpers import async_bulk
 
 from domain.case import Case, SequenceError, apply
 from domain.events import Event
+from domain.jurisdiction import Jurisdiction
 from search.documents import case_from_document, index_action
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,8 @@ async def get_case(es: AsyncElasticsearch, alias: str, case_id: str) -> Case | N
     return case_from_document(found["_source"])
 
 
-async def write_cases(es: AsyncElasticsearch, target: str, cases: list[Case], require_alias: bool = True) -> int:
+async def write_cases(es: AsyncElasticsearch, target: str, cases: list[Case], jurisdiction: Jurisdiction,
+                      require_alias: bool = True) -> int:
     """Index each case at version = seq; returns how many were newer than what the index held.
 
     Writes go through the alias and require it: while a projection is being rebuilt or its index was
@@ -40,7 +42,7 @@ async def write_cases(es: AsyncElasticsearch, target: str, cases: list[Case], re
     if not cases:
         return 0
     written, errors = await async_bulk(
-        es, (index_action(target, c) for c in cases), raise_on_error=False, stats_only=False,
+        es, (index_action(target, c, jurisdiction) for c in cases), raise_on_error=False, stats_only=False,
         require_alias=require_alias,
     )
     real = [e for e in errors if next(iter(e.values())).get("status") != 409]
@@ -54,8 +56,8 @@ class BatchingCaseWriter:
     that arrive wait and go together in the next one. A lone write goes at once; under load the
     batches grow by themselves, and Elasticsearch syncs its translog once per batch, not per case."""
 
-    def __init__(self, es: AsyncElasticsearch, alias: str, max_batch: int = 500) -> None:
-        self._es, self._alias, self._max_batch = es, alias, max_batch
+    def __init__(self, es: AsyncElasticsearch, alias: str, jurisdiction: Jurisdiction, max_batch: int = 500) -> None:
+        self._es, self._alias, self._jurisdiction, self._max_batch = es, alias, jurisdiction, max_batch
         self._pending: list[tuple[Case, asyncio.Future[None]]] = []
         self._draining = False
 
@@ -72,7 +74,7 @@ class BatchingCaseWriter:
             while self._pending:
                 batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch:]
                 try:
-                    await write_cases(self._es, self._alias, [case for case, _ in batch])
+                    await write_cases(self._es, self._alias, [case for case, _ in batch], self._jurisdiction)
                 except Exception as exc:  # noqa: BLE001 - handed to every caller of this batch
                     for _, done in batch:
                         if not done.done():
@@ -99,9 +101,11 @@ class ProjectionResult:
 class CaseProjection:
     """Applies batches of case events to the `cases` index."""
 
-    def __init__(self, es: AsyncElasticsearch, alias: str, cache_size: int = 50_000, is_alias: bool = True) -> None:
+    def __init__(self, es: AsyncElasticsearch, alias: str, jurisdiction: Jurisdiction, cache_size: int = 50_000,
+                 is_alias: bool = True) -> None:
         self._es = es
         self._alias = alias
+        self._jurisdiction = jurisdiction
         self._is_alias = is_alias
         self._cache: OrderedDict[str, Case] = OrderedDict()
         self._cache_size = cache_size
@@ -141,7 +145,8 @@ class CaseProjection:
             result.failed.extend(failed)
             if case is not None and case is not before:
                 changed.append(case)
-        result.written = await write_cases(self._es, self._alias, changed, require_alias=self._is_alias)
+        result.written = await write_cases(self._es, self._alias, changed, self._jurisdiction,
+                                           require_alias=self._is_alias)
         for case in changed:
             self._remember(case)
         return result

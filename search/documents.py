@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from domain.case import Case
+from domain.jurisdiction import Jurisdiction
+from domain.sla import case_metrics
 
 
-def case_document(case: Case) -> dict[str, Any]:
+def case_document(case: Case, jurisdiction: Jurisdiction) -> dict[str, Any]:
     c = case.complaint
     return {
         "case_id": case.case_id,
@@ -17,6 +19,7 @@ def case_document(case: Case) -> dict[str, Any]:
         "regency": c.regency,
         "district": c.district,
         "agency": case.agency,
+        "assignee": case.assignee,
         "channel": c.channel,
         "anonymous": c.anonymous,
         "confidential": c.confidential,
@@ -26,6 +29,7 @@ def case_document(case: Case) -> dict[str, Any]:
         "submitted_at": case.submitted_at.isoformat(),
         "routed_at": case.routed_at.isoformat() if case.routed_at else None,
         "updated_at": case.updated_at.isoformat(),
+        "metrics": case_metrics(case, jurisdiction),
         "state": case.model_dump(mode="json"),
     }
 
@@ -34,7 +38,7 @@ def case_from_document(source: dict[str, Any]) -> Case:
     return Case.model_validate(source["state"])
 
 
-def index_action(index: str, case: Case) -> dict[str, Any]:
+def index_action(index: str, case: Case, jurisdiction: Jurisdiction) -> dict[str, Any]:
     """A bulk action writing `case` at version = seq: an older or repeated write is refused by ES."""
     return {
         "_op_type": "index",
@@ -42,5 +46,5 @@ def index_action(index: str, case: Case) -> dict[str, Any]:
         "_id": case.case_id,
         "version": case.seq,
         "version_type": "external",
-        "_source": case_document(case),
+        "_source": case_document(case, jurisdiction),
     }

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from elasticsearch import Elasticsearch
+from elasticsearch import BadRequestError, Elasticsearch
 
 CASES_MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",
@@ -24,6 +24,7 @@ CASES_MAPPINGS: dict[str, Any] = {
         "regency": {"type": "keyword"},
         "district": {"type": "keyword"},
         "agency": {"type": "keyword"},
+        "assignee": {"type": "keyword"},
         "channel": {"type": "keyword"},
         "anonymous": {"type": "boolean"},
         "confidential": {"type": "boolean"},
@@ -33,6 +34,18 @@ CASES_MAPPINGS: dict[str, Any] = {
         "submitted_at": {"type": "date"},
         "routed_at": {"type": "date"},
         "updated_at": {"type": "date"},
+        # What the case adds to its agency's and officer's performance record (domain.sla.case_metrics).
+        "metrics": {"properties": {
+            "handled": {"type": "byte"},
+            "first_response_s": {"type": "long"},
+            "resolution_s": {"type": "long"},
+            "dispatch_met": {"type": "byte"},
+            "response_met": {"type": "byte"},
+            "resolution_met": {"type": "byte"},
+            "breaches": {"type": "short"},
+            "reopened": {"type": "byte"},
+            "rating": {"type": "byte"},
+        }},
         # The whole case state, kept for reads and for the projection to continue from; not searched.
         "state": {"type": "object", "enabled": False},
     },
@@ -71,7 +84,15 @@ def switch_alias(es: Elasticsearch, alias: str, index: str) -> list[str]:
 def ensure_cases_index(es: Elasticsearch, alias: str, shards: int = 1, replicas: int = 0) -> str:
     """Create the first concrete index behind `alias` unless the alias exists; return its index."""
     if es.indices.exists_alias(name=alias):
-        return next(iter(es.indices.get_alias(name=alias)))
+        index = next(iter(es.indices.get_alias(name=alias)))
+        # New fields are added in place; a field whose type changed is refused by Elasticsearch, and
+        # the answer is `aduan projections rebuild` into a new index.
+        try:
+            es.indices.put_mapping(index=index, properties=CASES_MAPPINGS["properties"])
+        except BadRequestError as exc:
+            raise RuntimeError(f"the mapping of {index} differs from this version's: {exc.message}; run "
+                               "`aduan projections rebuild`") from exc
+        return index
     index = f"{alias}-v1"
     if not es.indices.exists(index=index):
         es.indices.create(index=index, aliases={alias: {"is_write_index": True}},

@@ -169,7 +169,7 @@ def _search_client() -> AsyncElasticsearch:
 
 @app.agent(events_topic)
 async def projection_agent(stream):
-    projection = CaseProjection(_search_client(), settings.indices.cases)
+    projection = CaseProjection(_search_client(), settings.indices.cases, jurisdiction)
     async for batch in stream.take(settings.projection_batch, within=0.2):
         parsed: list[Event] = []
         for value in batch:

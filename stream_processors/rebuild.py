@@ -15,6 +15,7 @@ from elasticsearch import AsyncElasticsearch, Elasticsearch
 from kafka import KafkaConsumer, TopicPartition
 from pydantic import ValidationError
 
+from aduan.jurisdiction_file import load_jurisdiction
 from aduan.settings import Settings
 from domain.events import Event
 from search.cases import CaseProjection
@@ -74,7 +75,7 @@ def rebuild(settings: Settings, log: Callable[[str], None] = print, delete_old: 
         async def run() -> tuple[int, list[str]]:
             aes = AsyncElasticsearch(settings.es_hosts, request_timeout=60)
             try:
-                projection = CaseProjection(aes, index, is_alias=False)
+                projection = CaseProjection(aes, index, load_jurisdiction(settings.jurisdiction_file), is_alias=False)
                 done = await _project_range(projection, consumer, ends, settings.projection_batch, progress)
                 es.indices.refresh(index=index)
                 left = switch_alias(es, alias, index)

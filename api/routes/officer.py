@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, HTTPException, status
+from fastapi import APIRouter, Body, HTTPException, Query, status
 from pydantic import BaseModel
 
 from api.actions import build_command, send_command
@@ -15,6 +15,7 @@ from domain.commands import CITIZEN_COMMANDS
 from domain.events import Actor
 from domain.ids import normalize_case_id
 from search.cases import get_case
+from search.performance import performance
 
 router = APIRouter(prefix="/api/v1/officer", tags=["officer"])
 
@@ -27,6 +28,21 @@ class ActionAccepted(BaseModel):
 def in_scope(actor: Actor, agency: str | None) -> bool:
     """Coordinators see the whole jurisdiction; everyone else their own agency (DESIGN.md rule 8)."""
     return actor.role == "coordinator" or (agency is not None and agency == actor.agency)
+
+
+@router.get("/performance")
+async def read_performance(
+    services: ServicesDep, actor: StaffDep,
+    group: Annotated[Literal["agency", "officer"], Query(description="one row per agency or per officer")] = "agency",
+    since: Annotated[datetime | None, Query(alias="from", description="cases submitted from (ISO 8601)")] = None,
+    until: Annotated[datetime | None, Query(alias="to", description="cases submitted before (ISO 8601)")] = None,
+) -> dict:
+    """Performance records in working time: cases received and handled, median and p90 hours to the first
+    response and to resolution, share within SLA per stage, breaches, reopen rate, average rating. Officers
+    and supervisors see their agency; coordinators the whole jurisdiction."""
+    agency = None if actor.role in ("coordinator", "admin") else actor.agency
+    rows = await performance(services.es, services.settings.indices.cases, agency, group, since, until)
+    return {"scope": agency or "jurisdiction", "group": group, "rows": rows}
 
 
 @router.post("/cases/{case_id}/actions", status_code=status.HTTP_202_ACCEPTED, response_model=ActionAccepted,

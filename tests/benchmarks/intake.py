@@ -202,7 +202,7 @@ def raw_ceilings(settings: Settings, bodies: list[dict]) -> dict[str, float]:
     es = Elasticsearch(settings.es_hosts, request_timeout=120)
     index = f"{settings.index_prefix}raw-ceiling"
     es.indices.create(index=index, **cases_index_body(1, 0))
-    docs = [case_document(replay(decide_submission(None, e, jurisdiction, now))) for e in events]
+    docs = [case_document(replay(decide_submission(None, e, jurisdiction, now)), jurisdiction) for e in events]
     started = time.monotonic()
     ok, _ = helpers.bulk(es, ({"_index": index, "_id": d["case_id"] + str(i), "_source": d}
                               for i, d in enumerate(docs)), chunk_size=settings.projection_batch)

@@ -34,6 +34,7 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -94,9 +95,33 @@ def rss_mib(pid: int, field: str = "VmRSS") -> float:
     raise RuntimeError(f"no {field} for pid {pid}")
 
 
-def start_worker(settings: Settings, logs: Path, name: str, loglevel: str) -> Process:
-    return Process(name, [sys.executable, "-m", "aduan.cli", "worker", f"--loglevel={loglevel}"],
-                   settings_env(settings), logs)
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def start_worker(settings: Settings, logs: Path, name: str, loglevel: str, projection: bool) -> Process:
+    """`aduan worker`, or the same less its projection agent (--no-projection). It runs in `logs`, where
+    faust puts its data folder."""
+    env = settings_env(settings)
+    if projection:
+        args = [sys.executable, "-m", "aduan.cli", "worker", f"--loglevel={loglevel}"]
+    else:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
+        code = f"from tests.benchmarks.sla import worker_without_projection as w; w({loglevel!r})"
+        args = [sys.executable, "-c", code]
+    return Process(name, args, env, logs)
+
+
+def worker_without_projection(loglevel: str) -> None:
+    """What `aduan worker` runs, without the projection agent: the case agent, its tables and the SLA timer
+    alone, so that the figures are theirs and not shared with indexing into Elasticsearch."""
+    from aduan.bootstrap import bootstrap as run_bootstrap
+    from stream_processors import agents
+    from stream_processors.app import app
+
+    run_bootstrap(Settings(), log=lambda m: print(m, file=sys.stderr))
+    del app.agents[agents.projection_agent.name]
+    sys.argv = [sys.argv[0], "worker", f"--loglevel={loglevel}", "--without-web"]
+    app.main()
 
 
 def stop_worker(worker: Process, sig: signal.Signals, timeout_s: float) -> float:
@@ -483,7 +508,7 @@ def restart(args, settings: Settings, subs: Submissions, sender: Sender, offsets
         time.sleep(args.down)
     started_at = time.time()
     started = time.monotonic()
-    worker = start_worker(settings, logs, f"worker-{number + 1}", args.loglevel)
+    worker = start_worker(settings, logs, f"worker-{number + 1}", args.loglevel, args.projection)
     probes = probe(sender, subs, settings, offsets, log, f"restart{number}")
     wait_until(lambda: all(c in log.routed for c in probes), f"the worker routing again after restart {number}",
                args.timeout, alive=worker)
@@ -531,6 +556,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count-alarms", action=argparse.BooleanOptionalAction, default=True,
                         help="read the alarms changelog after loading to count the deadline index's entries "
                              "(default on)")
+    parser.add_argument("--projection", action=argparse.BooleanOptionalAction, default=True,
+                        help="run the worker as `aduan worker` does, with its projection agent indexing every case "
+                             "into Elasticsearch (default); --no-projection: the case agent and SLA timer alone")
     parser.add_argument("--loglevel", default="warn", choices=["debug", "info", "warn", "error"],
                         help="the worker's log level (default warn)")
     parser.add_argument("--stop-timeout", type=float, default=60,
@@ -546,6 +574,7 @@ def main(argv: list[str] | None = None) -> int:
 
     run = hashlib.blake2b(os.urandom(8), digest_size=3).hexdigest()
     folder = Path(tempfile.mkdtemp(prefix="aduan-bench-sla-"))
+    os.chdir(folder)  # the workers' faust data folders go here, not into the checkout
     jurisdiction_file = folder / "bengkulu-sla.yaml"
     base_text = DEFAULT_JURISDICTION.read_text()
     if "\nsla:" in base_text:
@@ -570,7 +599,7 @@ def main(argv: list[str] | None = None) -> int:
     es = Elasticsearch(settings.es_hosts, request_timeout=120)
     log: EventLog | None = None
     try:
-        worker = start_worker(settings, folder, "worker-1", args.loglevel)
+        worker = start_worker(settings, folder, "worker-1", args.loglevel, args.projection)
         warm = EventLog(settings, {tp: 0 for tp in offsets.partitions(settings.topics.events)})
         warm.start()
         started = time.monotonic()
@@ -645,8 +674,11 @@ def main(argv: list[str] | None = None) -> int:
               f"the deadline index); {args.partitions} partitions, SLA tick {settings.sla_tick_s:g} s")
         print(f"load: produced in {loaded['produced_s']:.1f} s ({args.clocks / loaded['produced_s']:.0f}/s); "
               f"routed by the case agent in {loaded['routed_s']:.1f} s -> {rate:.0f} cases/s (on cases.events)")
-        print(f"  projection at that moment: {loaded['projection_lag']} events behind, {loaded['indexed']} cases "
-              "indexed")
+        if args.projection:
+            print(f"  projection at that moment: {loaded['projection_lag']} events behind, {loaded['indexed']} "
+                  "cases indexed")
+        else:
+            print("  projection agent off (--no-projection): nothing indexed")
         print(f"memory: worker RSS {rss_started:.0f} MiB after start-up, {loaded['rss_loaded']:.0f} MiB after "
               f"loading -> {per_case:.0f} bytes per open case (case state, deadline index and heap entries, "
               f"projection cache); peak {rss_mib(worker.proc.pid, 'VmHWM'):.0f} MiB (current worker)")
@@ -687,6 +719,7 @@ def main(argv: list[str] | None = None) -> int:
         es.close()
         cleanup(settings)
         jurisdiction_file.unlink(missing_ok=True)
+        shutil.rmtree(folder / f"{settings.app_id}-data", ignore_errors=True)
 
 
 if __name__ == "__main__":

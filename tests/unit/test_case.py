@@ -70,10 +70,10 @@ def test_replay_rebuilds_the_same_state():
 def test_document_round_trip_and_versioned_action():
     case = replay(decide_submission(None, submission_event("BKL-AAAAA-BBBBB", complaint(lat=-3.8, lon=102.26),
                                                            T0), J, T0))
-    doc = case_document(case)
+    doc = case_document(case, J)
     assert doc["agency"] == "PUPR-KOTA" and doc["location"] == {"lat": -3.8, "lon": 102.26}
     assert case_from_document(doc) == case
-    action = index_action("cases", case)
+    action = index_action("cases", case, J)
     assert action["version"] == 2 and action["version_type"] == "external" and action["_id"] == case.case_id
 
 

@@ -176,6 +176,12 @@ def test_pid_file_of_our_process_is_accepted_and_a_dead_one_rejected(tmp_path: P
     pidfile = tmp_path / "kafka.pid"
     pidfile.write_text(f"{proc.pid}\n")
     try:
+        # Until the child has exec'd, its command line is still ours: wait for it (bounded).
+        cmdline = Path(f"/proc/{proc.pid}/cmdline")
+        for _ in range(200):
+            if b"kafka.Kafka" in cmdline.read_bytes():
+                break
+            time.sleep(0.01)
         assert read_pid(pidfile, markers) == proc.pid
         assert not pid_is_ours(proc.pid, ("kafka.Kafka", "/another/stack/server.properties"))
     finally:
