@@ -6,7 +6,7 @@ from typing import Any
 
 from domain.case import Case
 from domain.jurisdiction import Jurisdiction
-from domain.sla import case_metrics
+from domain.sla import case_metrics, next_due
 
 
 def case_document(case: Case, jurisdiction: Jurisdiction) -> dict[str, Any]:
@@ -29,6 +29,9 @@ def case_document(case: Case, jurisdiction: Jurisdiction) -> dict[str, Any]:
         "submitted_at": case.submitted_at.isoformat(),
         "routed_at": case.routed_at.isoformat() if case.routed_at else None,
         "updated_at": case.updated_at.isoformat(),
+        "due_at": due.isoformat() if (due := next_due(case, jurisdiction)) else None,
+        "breached": any(key.endswith("#breach") for key in case.sla_fired),
+        "escalated": case.escalated,
         "metrics": case_metrics(case, jurisdiction),
         "state": case.model_dump(mode="json"),
     }

@@ -34,6 +34,9 @@ CASES_MAPPINGS: dict[str, Any] = {
         "submitted_at": {"type": "date"},
         "routed_at": {"type": "date"},
         "updated_at": {"type": "date"},
+        "due_at": {"type": "date"},  # the nearest deadline among running clocks: what queues sort by
+        "breached": {"type": "boolean"},  # a deadline of the case was missed (the supervisor's queue)
+        "escalated": {"type": "boolean"},  # raised to the coordinators after a second breach
         # What the case adds to its agency's and officer's performance record (domain.sla.case_metrics).
         "metrics": {"properties": {
             "handled": {"type": "byte"},

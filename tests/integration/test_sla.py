@@ -78,9 +78,13 @@ def test_warnings_then_breach_for_an_untouched_case_none_when_resolved_or_paused
         wait_for(lambda: levels(untouched, "resolution") == ["warning-50", "warning-75", "breach"],
                  "the resolution breach of the untouched case", timeout_s=60)
         assert levels(untouched, "response") == ["warning-50", "warning-75", "breach"]
-        doc = es.get(index=fast.indices.cases, id=untouched)["_source"]["state"]
-        breaches = [t for t in doc["timeline"] if t["type"] == "sla.breached"]
+        source = es.get(index=fast.indices.cases, id=untouched)["_source"]
+        breaches = [t for t in source["state"]["timeline"] if t["type"] == "sla.breached"]
         assert len(breaches) == 2 and not any(t["public"] for t in breaches)
+        # The supervisor's breached queue finds it by an indexed field.
+        es.indices.refresh(index=fast.indices.cases)
+        found = es.search(index=fast.indices.cases, query={"term": {"breached": True}})["hits"]["hits"]
+        assert untouched in {h["_id"] for h in found} and source["breached"] is True
 
         # By now (over 10 s on) the resolved case has no alarm at all, and the waiting one none for
         # resolution (its response clock was met by the question).

@@ -72,6 +72,7 @@ def test_document_round_trip_and_versioned_action():
                                                            T0), J, T0))
     doc = case_document(case, J)
     assert doc["agency"] == "PUPR-KOTA" and doc["location"] == {"lat": -3.8, "lon": 102.26}
+    assert doc["due_at"] is not None and doc["breached"] is False and doc["escalated"] is False
     assert case_from_document(doc) == case
     action = index_action("cases", case, J)
     assert action["version"] == 2 and action["version_type"] == "external" and action["_id"] == case.case_id
