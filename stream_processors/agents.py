@@ -3,41 +3,31 @@
 - the case agent is the only writer of ``cases.events``: it opens and routes each submitted case and
   answers each command with events (or a rejection event), one message at a time, so a case's
   ``seq`` never forks;
-- the projection agent keeps the ``cases`` index in step with ``cases.events``.
+- the projection agent keeps the ``cases`` index in step with ``cases.events``;
+- the SLA timer (``stream_processors.sla_timer``) asks the case agent to look at cases whose alarms are due.
 """
 
 from __future__ import annotations
 
 import asyncio
-import heapq
 import json
 import logging
-import time
 from datetime import UTC, datetime
-from typing import Literal
 
 from elasticsearch import ApiError, AsyncElasticsearch, TransportError
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from domain import events as ev
 from domain.case import Case, apply
 from domain.commands import Command
 from domain.events import Event
 from domain.lifecycle import ConflictingSubmission, UnknownCase, decide, decide_submission
-from domain.sla import alarms, decide_sla
+from domain.sla import decide_sla
 from producers.kafka import encode
 from search.cases import CaseProjection, ProjectionResult, ProjectionUnavailable
-from stream_processors.app import (
-    alarms_table,
-    app,
-    case_inputs,
-    cases_table,
-    commands_topic,
-    events_topic,
-    jurisdiction,
-    settings,
-)
+from stream_processors.app import app, case_inputs, cases_table, events_topic, jurisdiction, settings
 from stream_processors.dead_letter import reason_of, send_to_dead_letter
+from stream_processors.sla_timer import SlaDue, index_next_alarm
 
 log = logging.getLogger(__name__)
 _command = TypeAdapter(Command)
@@ -99,62 +89,7 @@ async def case_agent(stream):
         # events again (same seq, same event id) and consumers skip what they have. The other order
         # could lose them. One stream, one message at a time: no other input reads the old state.
         cases_table[case_id] = case.model_dump(mode="json")
-        _index_next_alarm(case)
-
-
-class SlaDue(BaseModel):
-    """The SLA timer's message to the case agent: look at this case's clocks now."""
-
-    type: Literal["sla.due"]
-    case_id: str
-
-
-def _index_next_alarm(case: Case) -> None:
-    upcoming = alarms(case, jurisdiction)
-    if upcoming:
-        at = upcoming[0].at.timestamp()
-        if alarms_table.get(case.case_id) != at:
-            alarms_table[case.case_id] = at
-            heapq.heappush(_alarm_heap, (at, case.case_id))
-    elif alarms_table.get(case.case_id) is not None:
-        del alarms_table[case.case_id]
-
-
-# This worker's alarms, earliest first, rebuilt from the deadline index whenever partitions move; stale
-# entries (the index says later, or nothing) are dropped when they come up.
-_alarm_heap: list[tuple[float, str]] = []
-_heap_stale = True
-
-
-@app.on_partitions_assigned.connect
-async def _partitions_moved(sender, assigned, **kwargs) -> None:
-    global _heap_stale
-    _heap_stale = True
-
-
-@app.timer(interval=settings.sla_tick_s)
-async def sla_timer() -> None:
-    """Finds the cases whose next alarm is due and asks the case agent to look at them. It changes no
-    state: a late, repeated or stale ask is harmless, because the agent decides on the case itself."""
-    global _alarm_heap, _heap_stale
-    if _heap_stale:
-        _alarm_heap = [(at, case_id) for case_id, at in alarms_table.items() if at is not None]
-        heapq.heapify(_alarm_heap)
-        _heap_stale = False
-    now = time.time()
-    due: set[str] = set()
-    while _alarm_heap and _alarm_heap[0][0] <= now:
-        at, case_id = heapq.heappop(_alarm_heap)
-        current = alarms_table.get(case_id)
-        if current is not None and current <= now:
-            due.add(case_id)
-    for case_id in sorted(due):
-        try:
-            await commands_topic.send(key=case_id.encode(),
-                                      value=encode({"type": "sla.due", "case_id": case_id}))
-        except Exception:
-            heapq.heappush(_alarm_heap, (now, case_id))  # ask again on the next tick
-            raise
+        index_next_alarm(case)
 
 
 _es: AsyncElasticsearch | None = None

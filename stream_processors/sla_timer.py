@@ -1,0 +1,80 @@
+"""The SLA timer: finds the cases whose next alarm is due and asks the case agent to look at them.
+
+It changes no state (DESIGN.md rule 5): a late, repeated or stale ask is harmless, because the case agent
+decides on the case itself and records each alarm once. The deadline index (the `alarms` table) says when
+each case's next alarm is due; this worker keeps its own cases' entries in a heap, rebuilt from the table
+whenever partitions move.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import time
+from typing import Literal
+
+from pydantic import BaseModel
+
+from domain.case import Case
+from domain.sla import alarms
+from producers.kafka import encode
+from stream_processors.app import alarms_table, app, commands_topic, jurisdiction, settings
+
+log = logging.getLogger(__name__)
+
+
+class SlaDue(BaseModel):
+    """The SLA timer's message to the case agent: look at this case's clocks now."""
+
+    type: Literal["sla.due"]
+    case_id: str
+
+
+def index_next_alarm(case: Case) -> None:
+    """Called by the case agent after each change of a case: its next alarm, in the index and the heap."""
+    upcoming = alarms(case, jurisdiction)
+    if upcoming:
+        at = upcoming[0].at.timestamp()
+        if alarms_table.get(case.case_id) != at:
+            alarms_table[case.case_id] = at
+            heapq.heappush(_alarm_heap, (at, case.case_id))
+    elif alarms_table.get(case.case_id) is not None:
+        del alarms_table[case.case_id]
+
+
+# This worker's alarms, earliest first, rebuilt from the deadline index whenever partitions move; stale
+# entries (the index says later, or nothing) are dropped when they come up.
+_alarm_heap: list[tuple[float, str]] = []
+_heap_stale = True
+
+
+@app.on_partitions_assigned.connect
+async def _partitions_moved(sender, assigned, **kwargs) -> None:
+    global _heap_stale
+    _heap_stale = True
+
+
+@app.timer(interval=settings.sla_tick_s)
+async def sla_timer() -> None:
+    global _alarm_heap, _heap_stale
+    if _heap_stale:
+        _alarm_heap = [(at, case_id) for case_id, at in alarms_table.items() if at is not None]
+        heapq.heapify(_alarm_heap)
+        _heap_stale = False
+    now = time.time()
+    due: set[str] = set()
+    while _alarm_heap and _alarm_heap[0][0] <= now:
+        at, case_id = heapq.heappop(_alarm_heap)
+        current = alarms_table.get(case_id)
+        if current is not None and current <= now:
+            due.add(case_id)
+    unsent = sorted(due)
+    while unsent:
+        try:
+            await commands_topic.send(key=unsent[0].encode(), value=encode({"type": "sla.due", "case_id": unsent[0]}))
+        except Exception as exc:  # noqa: BLE001 - Kafka away: keep them for the next tick, keep ticking
+            log.warning("could not ask for %d due SLA checks, again next tick: %r", len(unsent), exc)
+            for case_id in unsent:
+                heapq.heappush(_alarm_heap, (now, case_id))
+            return
+        unsent.pop(0)
