@@ -21,6 +21,8 @@ stack_cli = typer.Typer(help="The local Kafka broker and Elasticsearch node (dep
 cli.add_typer(stack_cli, name="stack")
 projections_cli = typer.Typer(help="The Elasticsearch projections of the case log.", no_args_is_help=True)
 cli.add_typer(projections_cli, name="projections")
+users_cli = typer.Typer(help="Staff accounts of the officer workspace (for administrators).", no_args_is_help=True)
+cli.add_typer(users_cli, name="users")
 
 Services = Annotated[
     list[str] | None,
@@ -122,10 +124,19 @@ def bootstrap() -> None:
     """Create the topics and indices that are missing; report those that differ from the settings."""
     from aduan.bootstrap import bootstrap as run_bootstrap
 
+    settings = Settings()
     try:
-        run_bootstrap(Settings())
+        _migrate_accounts(settings)
+        run_bootstrap(settings)
     except Exception as exc:  # noqa: BLE001 - the CLI's job is to say what failed
         raise _fail(f"bootstrap failed: {exc}") from None
+
+
+def _migrate_accounts(settings: Settings) -> None:
+    """Bring the accounts database to the newest migration (made on first use)."""
+    from api.accounts import AccountStore
+
+    AccountStore.from_settings(settings).close()
 
 
 @cli.command("staff-token")
@@ -134,7 +145,8 @@ def staff_token(
     role: Annotated[StaffRole, typer.Option(help="officer, supervisor, coordinator or admin")],
     agency: Annotated[str | None, typer.Option(help="agency code (officers and supervisors)")] = None,
 ) -> None:
-    """Print a signed bearer token for the officer API (until accounts and logins arrive)."""
+    """Print a signed bearer token for the officer API, for tests and development (staff sign in at
+    POST /api/v1/auth/token; a token for a username with an account must match its role and agency)."""
     from api.auth import mint_staff_token
     from domain.events import Actor
 
@@ -144,6 +156,70 @@ def staff_token(
     except ValueError as exc:
         raise _fail(str(exc)) from None
     typer.echo(token)
+
+
+def _account_store():
+    from api.accounts import AccountStore
+
+    try:
+        return AccountStore.from_settings(Settings())
+    except Exception as exc:  # noqa: BLE001
+        raise _fail(f"the accounts database could not be opened: {exc}") from None
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return typer.prompt("Kata sandi / password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@users_cli.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument(help="3-64 characters of a-z, 0-9, dot, underscore, hyphen")],
+    role: Annotated[StaffRole, typer.Option(help="officer, supervisor, coordinator or admin")],
+    agency: Annotated[str | None, typer.Option(help="agency code of the jurisdiction file (officers and "
+                                                    "supervisors must have one)")] = None,
+) -> None:
+    """Add a staff account. The password is asked twice (hidden), or read as one line from standard input
+    when that is not a terminal. At least 8 characters, not a common password, not the username."""
+    store = _account_store()
+    try:
+        account = store.add(username, role.value, agency, _read_password())
+    except ValueError as exc:  # AccountError, WeakPassword
+        raise _fail(str(exc)) from None
+    finally:
+        store.close()
+    typer.echo(f"added {account.username} ({account.role}{', ' + account.agency if account.agency else ''})")
+
+
+@users_cli.command("disable")
+def users_disable(username: Annotated[str, typer.Argument(help="the account to disable")]) -> None:
+    """Disable an account: it can no longer sign in, and its tokens are refused at once."""
+    store = _account_store()
+    try:
+        account = store.disable(username)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        store.close()
+    typer.echo(f"disabled {account.username}; its sessions have ended")
+
+
+@users_cli.command("list")
+def users_list() -> None:
+    """List the accounts: username, role, agency, whether disabled, whether locked."""
+    from datetime import UTC, datetime
+
+    store = _account_store()
+    try:
+        accounts = store.list()
+    finally:
+        store.close()
+    now = datetime.now(UTC)
+    typer.echo(f"{'username':24} {'role':12} {'agency':16} {'disabled':9} locked")
+    for a in accounts:
+        typer.echo(f"{a.username:24} {a.role:12} {a.agency or '-':16} {'yes' if a.disabled else 'no':9} "
+                   f"{'until ' + a.locked_until.isoformat(timespec='seconds') if a.locked(now) else 'no'}")
 
 
 @cli.command()
@@ -170,6 +246,10 @@ def api(
     import uvicorn
 
     settings = Settings()
+    try:
+        _migrate_accounts(settings)  # once here, before the worker processes start
+    except Exception as exc:  # noqa: BLE001
+        raise _fail(f"the accounts database could not be prepared: {exc}") from None
     uvicorn.run("api.app:create_app", factory=True, host=host or settings.api_host, port=port or settings.api_port,
                 workers=workers, log_level="info", access_log=access_log)
 

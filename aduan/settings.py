@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     )
     staff_token_ttl_s: int = Field(8 * 3600, ge=60, description="lifetime of a staff bearer token")
 
+    # Accounts (api/accounts): staff accounts and their sessions, in a relational database
+    database_url: str = Field(f"sqlite:///{REPO_ROOT / 'var' / 'aduan.db'}",
+                              description="SQLAlchemy URL of the accounts database: SQLite by default (var/aduan.db),"
+                              " or postgresql+psycopg://user:pass@host/db for deployments")
+    login_max_failures: int = Field(5, ge=1, le=100, description="wrong passwords in a row that lock an account")
+    login_lock_s: int = Field(15 * 60, ge=1, description="how long a locked account refuses every password")
+
     # Intake
     submit_rate_limit: str = Field("10/minute", description="anonymous submissions allowed per client address "
                                    "(per API process), in the `limits` notation: 10/minute, 100/hour, ...")

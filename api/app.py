@@ -16,10 +16,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from aduan.jurisdiction_file import load_jurisdiction
 from aduan.settings import Settings
 from api import web
+from api.accounts import AccountStore
 from api.deps import Services
 from api.photos import PhotoStore
 from api.ratelimit import SubmissionLimiter
-from api.routes import complaints, health, officer, reference
+from api.routes import auth, complaints, health, officer, reference
 from api.schemas import ComplaintCreate
 from producers.intake import CommandSender, Intake
 from producers.kafka import EventProducer
@@ -44,12 +45,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             commands=CommandSender(producer, settings.topics.commands),
             photos=PhotoStore(settings.media_dir, max_bytes=int(settings.max_photo_mb * 1024 * 1024)),
             limiter=SubmissionLimiter(settings.submit_rate_limit),
+            accounts=AccountStore.from_settings(settings),
         )
         try:
             yield
         finally:
             producer.close()
             await es.close()
+            app.state.services.accounts.close()
 
     app = FastAPI(title="Aduan", version="0.1.0", lifespan=lifespan,
                   description="Pengaduan masyarakat / public complaints — " + jurisdiction.name)
@@ -64,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reference.router)
     app.include_router(complaints.router)
     app.include_router(officer.router)
+    app.include_router(auth.router)
     app.openapi = lambda: _openapi_with_complaint_schema(app)
     return app
 

@@ -9,6 +9,7 @@ from elasticsearch import AsyncElasticsearch
 from fastapi import Depends, Request
 
 from aduan.settings import Settings
+from api.accounts import AccountStore
 from api.photos import PhotoStore
 from api.ratelimit import SubmissionLimiter
 from domain.jurisdiction import Jurisdiction
@@ -28,6 +29,7 @@ class Services:
     commands: CommandSender
     photos: PhotoStore
     limiter: SubmissionLimiter
+    accounts: AccountStore | None = None
 
 
 def _services(request: Request) -> Services:

@@ -37,6 +37,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         "secret_key": SecretStr(secrets.token_urlsafe(32)),
         "submit_rate_limit": "100000/minute",  # the tests submit a lot from one address; one test checks the limit
         "media_dir": tmp_path_factory.mktemp("media"),
+        "database_url": f"sqlite:///{tmp_path_factory.mktemp('db') / 'aduan.db'}",  # accounts of this run only
         "session_timeout_s": 8.0,  # a killed worker's partitions move on sooner
     })
 

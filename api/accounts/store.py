@@ -1,0 +1,202 @@
+"""AccountStore: the one place accounts change — add, disable, list, authenticate (with lockout)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import Engine, create_engine, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.accounts.models import AGENCY_ROLES, ROLES, Account
+from api.accounts.passwords import check_password
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+USERNAME = re.compile(r"^[a-z0-9._-]{3,64}$")
+
+
+class AccountError(ValueError):
+    """A request the store refuses (bad username, role or agency, duplicate, unknown account)."""
+
+
+class AccountLocked(Exception):
+    """Too many failed logins in a row: the account refuses every password until `until`."""
+
+    def __init__(self, until: datetime, now: datetime) -> None:
+        super().__init__(f"locked until {until.isoformat()}")
+        self.until = until
+        self.retry_after_s = max(1, int((until - now).total_seconds() + 0.999))
+
+
+def engine_for(database_url: str) -> Engine:
+    """An engine for `database_url`; for a SQLite file, its folder is made first."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        # The API and the command line may write at once: wait for the other's lock instead of failing.
+        return create_engine(url, connect_args={"timeout": 30})
+    return create_engine(url, pool_pre_ping=True)
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest migration (Alembic, from code: no alembic.ini needed)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class AccountStore:
+    def __init__(self, database_url: str, agency_exists: Callable[[str], bool], *, max_failures: int = 5,
+                 lock_s: float = 15 * 60, hasher: PasswordHasher | None = None) -> None:
+        self.engine = engine_for(database_url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._agency_exists = agency_exists
+        self.max_failures = max_failures
+        self.lock = timedelta(seconds=lock_s)
+        self.hasher = hasher or PasswordHasher()  # argon2id, the library's recommended parameters
+        # Checked when the username is unknown, so such a login costs as much time as a real one.
+        self._dummy_hash = self.hasher.hash("not a password of anyone")
+
+    @classmethod
+    def from_settings(cls, settings) -> AccountStore:
+        """The store of these settings, its schema migrated to the newest revision."""
+        from aduan.jurisdiction_file import load_jurisdiction
+
+        jurisdiction = load_jurisdiction(settings.jurisdiction_file)
+        store = cls(settings.database_url, lambda code: jurisdiction.agency(code) is not None,
+                    max_failures=settings.login_max_failures, lock_s=settings.login_lock_s)
+        store.setup()
+        return store
+
+    def setup(self) -> None:
+        migrate(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _session(self) -> Session:
+        return self._sessions()
+
+    # -- administration -------------------------------------------------------------------------------
+
+    def add(self, username: str, role: str, agency: str | None, password: str, now: datetime | None = None
+            ) -> Account:
+        """A new enabled account. Raises AccountError or WeakPassword (both ValueError) with the reason."""
+        now = now or _now()
+        username = username.strip().lower()
+        if not USERNAME.match(username):
+            raise AccountError("Nama pengguna: 3–64 karakter a-z, 0-9, titik, garis bawah atau tanda hubung / "
+                               "username: 3-64 characters of a-z, 0-9, dot, underscore or hyphen")
+        if role not in ROLES:
+            raise AccountError(f"Peran tidak dikenal / unknown role {role!r}: one of {', '.join(ROLES)}")
+        agency = agency.strip() if agency else None
+        if role in AGENCY_ROLES and not agency:
+            raise AccountError(f"Peran {role} perlu instansi (--agency) / a {role} belongs to an agency (--agency)")
+        if agency and not self._agency_exists(agency):
+            raise AccountError(f"Instansi tidak dikenal / unknown agency {agency!r} (not in the jurisdiction file)")
+        check_password(password, username)
+        account = Account(username=username, role=role, agency=agency, password_hash=self.hasher.hash(password),
+                          disabled=False, created_at=now, password_changed_at=now, failed_logins=0,
+                          locked_until=None, sessions_valid_after=_second(now) - timedelta(seconds=1))
+        with self._session() as session:
+            session.add(account)
+            try:
+                session.commit()
+            except IntegrityError:
+                raise AccountError(f"Nama pengguna sudah dipakai / username {username!r} is taken") from None
+        return account
+
+    def disable(self, username: str, now: datetime | None = None) -> Account:
+        """Disable the account and end its sessions at once (every token issued until now is refused)."""
+        now = now or _now()
+        with self._session() as session:
+            account = session.scalar(select(Account).where(Account.username == username.strip().lower()))
+            if account is None:
+                raise AccountError(f"Akun tidak ditemukan / no account {username!r}")
+            account.disabled = True
+            account.sessions_valid_after = _second(now)
+            session.commit()
+            return account
+
+    def get(self, username: str) -> Account | None:
+        with self._session() as session:
+            return session.scalar(select(Account).where(Account.username == username.strip().lower()))
+
+    def list(self) -> list[Account]:
+        with self._session() as session:
+            return list(session.scalars(select(Account).order_by(Account.username)))
+
+    # -- signing in -----------------------------------------------------------------------------------
+
+    def authenticate(self, username: str, password: str, now: datetime | None = None) -> Account | None:
+        """The account if the password is right and the account enabled and unlocked; None otherwise.
+
+        Raises AccountLocked while locked, even for the right password. `max_failures` wrong passwords in
+        a row lock the account for `lock`; a success resets the count.
+        """
+        now = now or _now()
+        account = self.get(username) if USERNAME.match(username.strip().lower()) else None
+        if account is None:
+            self._verify(self._dummy_hash, password)  # as slow as a real check: timing does not tell
+            return None
+        if account.locked(now):
+            self._verify(self._dummy_hash, password)
+            raise AccountLocked(account.locked_until, now)
+        if not self._verify(account.password_hash, password):
+            self._failed(account, now)
+            return None
+        if account.disabled:
+            return None
+        with self._session() as session:
+            changes: dict = {"failed_logins": 0, "locked_until": None}
+            if self.hasher.check_needs_rehash(account.password_hash):
+                changes["password_hash"] = self.hasher.hash(password)
+            session.execute(update(Account).where(Account.id == account.id).values(**changes))
+            session.commit()
+        for name, value in changes.items():
+            setattr(account, name, value)
+        return account
+
+    def sessions_valid(self, username: str, issued_at: datetime) -> Account | None:
+        """The account if a token of `username` issued at `issued_at` still holds (enabled, not ended)."""
+        account = self.get(username)
+        if account is None or account.disabled or issued_at <= account.sessions_valid_after:
+            return None
+        return account
+
+    def _verify(self, password_hash: str, password: str) -> bool:
+        try:
+            return self.hasher.verify(password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    def _failed(self, account: Account, now: datetime) -> None:
+        with self._session() as session:
+            # One statement, so two wrong passwords at once both count.
+            session.execute(update(Account).where(Account.id == account.id)
+                            .values(failed_logins=Account.failed_logins + 1))
+            failures = session.scalar(select(Account.failed_logins).where(Account.id == account.id))
+            if failures >= self.max_failures:
+                session.execute(update(Account).where(Account.id == account.id)
+                                .values(failed_logins=0, locked_until=now + self.lock))
+            session.commit()
+
+
+def _second(moment: datetime) -> datetime:
+    """Token issue times have whole seconds; session cut-offs are compared at that grain."""
+    return moment.replace(microsecond=0)

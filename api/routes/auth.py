@@ -1,0 +1,49 @@
+"""Signing in to the API: `POST /api/v1/auth/token` (OAuth2 password form) gives a staff bearer token."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel
+
+from api.accounts import AccountLocked
+from api.auth import mint_staff_token
+from api.deps import ServicesDep
+from domain.events import Actor
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+BAD_CREDENTIALS = "Nama pengguna atau kata sandi salah / wrong username or password"
+LOCKED = ("Terlalu banyak percobaan gagal; akun dikunci sementara, coba lagi dalam {wait} detik. / "
+          "Too many failed attempts; the account is locked, try again in {wait} seconds.")
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
+    expires_in: int
+
+
+@router.post("/token", response_model=Token, responses={
+    401: {"description": "Wrong username or password, or a disabled account (one message for all)"},
+    429: {"description": "Locked after repeated failures; Retry-After says for how long"},
+    503: {"description": "Accounts are not configured"},
+})
+def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], services: ServicesDep) -> Token:
+    """Exchange a username and password for a bearer token (`Authorization: Bearer …`) valid for
+    `expires_in` seconds. After repeated wrong passwords the account is locked for a while (429)."""
+    # A plain `def`: argon2 and the database block, so FastAPI runs this in its thread pool.
+    if services.accounts is None:
+        raise HTTPException(503, "Akun belum tersedia / accounts are not configured")
+    try:
+        account = services.accounts.authenticate(form.username, form.password)
+    except AccountLocked as exc:
+        raise HTTPException(429, LOCKED.format(wait=exc.retry_after_s),
+                            headers={"Retry-After": str(exc.retry_after_s)}) from None
+    if account is None:
+        raise HTTPException(401, BAD_CREDENTIALS, headers={"WWW-Authenticate": "Bearer"})
+    settings = services.settings
+    actor = Actor(role=account.role, id=account.username, agency=account.agency)
+    return Token(access_token=mint_staff_token(settings.secret(), actor), expires_in=settings.staff_token_ttl_s)

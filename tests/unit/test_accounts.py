@@ -1,0 +1,242 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import inspect
+from typer.testing import CliRunner
+
+from aduan.cli import cli
+from api.accounts import AccountError, AccountLocked, AccountStore, WeakPassword, check_password
+
+pytestmark = pytest.mark.unit
+runner = CliRunner()
+GOOD = "kopi-pahit-di-pantai-panjang"
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+# Cheap argon2 parameters keep the tests fast; production uses the library's defaults.
+FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+def make_store(tmp_path, **kw) -> AccountStore:
+    store = AccountStore(f"sqlite:///{tmp_path}/accounts.db", lambda code: code in {"DPUPR", "DINKES"},
+                         hasher=FAST, **kw)
+    store.setup()
+    return store
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = make_store(tmp_path)
+    yield s
+    s.close()
+
+
+def test_migrations_create_the_accounts_table(store):
+    tables = inspect(store.engine).get_table_names()
+    assert {"accounts", "alembic_version"} <= set(tables)
+    columns = {c["name"] for c in inspect(store.engine).get_columns("accounts")}
+    assert {"username", "role", "agency", "password_hash", "disabled", "created_at", "password_changed_at",
+            "failed_logins", "locked_until", "sessions_valid_after"} <= columns
+    store.setup()  # running them again changes nothing
+
+
+def test_add_list_disable(store):
+    store.add("Budi.Santoso", "officer", "DPUPR", GOOD, now=T0)
+    store.add("rina", "coordinator", None, GOOD + "!", now=T0)
+    accounts = store.list()
+    assert [(a.username, a.role, a.agency, a.disabled) for a in accounts] == [
+        ("budi.santoso", "officer", "DPUPR", False), ("rina", "coordinator", None, False)]
+    assert accounts[0].created_at == T0
+    disabled = store.disable("budi.santoso", now=T0 + timedelta(hours=1))
+    assert disabled.disabled and disabled.sessions_valid_after == T0 + timedelta(hours=1)
+    assert store.get("budi.santoso").disabled
+    with pytest.raises(AccountError):
+        store.disable("nobody")
+
+
+def test_the_password_is_stored_as_an_argon2id_hash(store):
+    account = store.add("budi", "officer", "DPUPR", GOOD)
+    assert GOOD not in account.password_hash
+    assert account.password_hash.startswith("$argon2id$")
+    assert FAST.verify(account.password_hash, GOOD)
+
+
+def test_a_hash_with_old_parameters_is_renewed_at_login(tmp_path):
+    old = make_store(tmp_path)
+    old.add("budi", "officer", "DPUPR", GOOD)
+    old.close()
+    stronger = AccountStore(f"sqlite:///{tmp_path}/accounts.db", lambda code: True,
+                            hasher=PasswordHasher(time_cost=2, memory_cost=2048, parallelism=1))
+    before = stronger.get("budi").password_hash
+    assert stronger.authenticate("budi", GOOD) is not None
+    after = stronger.get("budi").password_hash
+    assert after != before and "m=2048,t=2" in after
+    stronger.close()
+
+
+@pytest.mark.parametrize("password, username, why", [
+    ("short1", "budi", "8"),
+    ("x" * 129, "budi", "128"),
+    ("password123", "budi", "common"),
+    ("BENGKULU", "budi", "common"),
+    ("Indonesia", "budi", "common"),
+    ("merdeka1945", "budi", "common"),
+    ("budi.santoso", "budi.santoso", "username"),
+])
+def test_weak_passwords_are_refused(password, username, why):
+    with pytest.raises(WeakPassword, match=why):
+        check_password(password, username)
+
+
+def test_long_and_uncommon_passwords_pass():
+    check_password(GOOD, "budi")
+    check_password("x" * 64 + "y" * 64, "budi")
+
+
+def test_the_store_refuses_bad_accounts(store):
+    with pytest.raises(WeakPassword):
+        store.add("budi", "officer", "DPUPR", "rahasia")
+    with pytest.raises(AccountError, match="NOPE"):
+        store.add("budi", "officer", "NOPE", GOOD)
+    with pytest.raises(AccountError, match="agency"):
+        store.add("budi", "supervisor", None, GOOD)
+    with pytest.raises(AccountError, match="role"):
+        store.add("budi", "mayor", None, GOOD)
+    with pytest.raises(AccountError, match="username"):
+        store.add("b", "admin", None, GOOD)
+    with pytest.raises(AccountError, match="username"):
+        store.add("budi santoso", "admin", None, GOOD)
+    store.add("budi", "officer", "DPUPR", GOOD)
+    with pytest.raises(AccountError, match="taken"):
+        store.add("BUDI", "admin", None, GOOD)
+    assert [a.username for a in store.list()] == ["budi"]
+
+
+def test_authenticate(store):
+    store.add("budi", "officer", "DPUPR", GOOD)
+    assert store.authenticate("budi", GOOD).username == "budi"
+    assert store.authenticate("Budi", GOOD).username == "budi"
+    assert store.authenticate("budi", GOOD + "x") is None
+    assert store.authenticate("nobody", GOOD) is None
+    assert store.authenticate("", "") is None
+
+
+def test_lockout_after_five_failures_and_release_after_the_lock_time(store):
+    store.add("budi", "officer", "DPUPR", GOOD)
+    for i in range(4):
+        assert store.authenticate("budi", "wrong-password", now=T0 + timedelta(seconds=i)) is None
+    assert store.get("budi").failed_logins == 4
+    assert store.authenticate("budi", "wrong-password", now=T0 + timedelta(seconds=4)) is None
+    assert store.get("budi").locked_until == T0 + timedelta(seconds=4, minutes=15)
+    # Locked: even the right password fails, and it says for how long.
+    with pytest.raises(AccountLocked) as locked:
+        store.authenticate("budi", GOOD, now=T0 + timedelta(minutes=10))
+    assert locked.value.retry_after_s == 5 * 60 + 4
+    # After the lock time the right password works again, and the count starts over.
+    assert store.authenticate("budi", GOOD, now=T0 + timedelta(minutes=16)) is not None
+    account = store.get("budi")
+    assert account.failed_logins == 0 and account.locked_until is None
+
+
+def test_a_success_resets_the_failure_count(store):
+    store.add("budi", "officer", "DPUPR", GOOD)
+    for _ in range(4):
+        store.authenticate("budi", "wrong-password", now=T0)
+    assert store.authenticate("budi", GOOD, now=T0) is not None
+    for _ in range(4):
+        assert store.authenticate("budi", "wrong-password", now=T0) is None
+    assert store.authenticate("budi", GOOD, now=T0) is not None  # never 5 in a row: never locked
+
+
+def test_lockout_limits_are_settings(tmp_path):
+    store = make_store(tmp_path, max_failures=2, lock_s=60)
+    store.add("budi", "officer", "DPUPR", GOOD)
+    store.authenticate("budi", "wrong-password", now=T0)
+    store.authenticate("budi", "wrong-password", now=T0)
+    with pytest.raises(AccountLocked):
+        store.authenticate("budi", GOOD, now=T0 + timedelta(seconds=59))
+    assert store.authenticate("budi", GOOD, now=T0 + timedelta(seconds=61)) is not None
+    store.close()
+
+
+def test_a_disabled_account_cannot_authenticate(store):
+    store.add("budi", "officer", "DPUPR", GOOD)
+    store.disable("budi")
+    assert store.authenticate("budi", GOOD) is None
+
+
+def test_sessions_end_when_the_account_is_disabled(store):
+    store.add("budi", "officer", "DPUPR", GOOD, now=T0)
+    assert store.sessions_valid("budi", T0.replace(microsecond=0)) is not None
+    store.disable("budi", now=T0 + timedelta(minutes=5, microseconds=500))
+    assert store.sessions_valid("budi", T0 + timedelta(minutes=5)) is None
+    assert store.sessions_valid("budi", T0 + timedelta(minutes=1)) is None
+
+
+def test_an_unknown_username_costs_a_hash_check(store, monkeypatch):
+    checked = []
+    original = store._verify
+    monkeypatch.setattr(store, "_verify", lambda h, p: checked.append(h) or original(h, p))
+    assert store.authenticate("nobody", GOOD) is None
+    assert checked == [store._dummy_hash]
+
+
+# -- the command line ----------------------------------------------------------------------------------
+
+@pytest.fixture
+def cli_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("ADUAN_DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
+    return tmp_path
+
+
+def test_cli_users_add_list_disable(cli_env):
+    result = runner.invoke(cli, ["users", "add", "budi", "--role", "officer", "--agency", "DPUPR"], input=GOOD + "\n")
+    assert result.exit_code == 0, result.output
+    assert "added budi" in result.output
+    result = runner.invoke(cli, ["users", "add", "rina", "--role", "admin"], input=GOOD + "\n")
+    assert result.exit_code == 0, result.output
+
+    result = runner.invoke(cli, ["users", "list"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[1].split() == ["budi", "officer", "DPUPR", "no", "no"]
+    assert lines[2].split() == ["rina", "admin", "-", "no", "no"]
+
+    result = runner.invoke(cli, ["users", "disable", "budi"])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(cli, ["users", "list"]).output.splitlines()[1].split()[3] == "yes"
+
+    store = AccountStore(f"sqlite:///{cli_env}/cli.db", lambda code: True)
+    assert store.authenticate("rina", GOOD).role == "admin"
+    store.close()
+
+
+@pytest.mark.parametrize("args, password, message", [
+    (["budi", "--role", "officer", "--agency", "NOPE"], GOOD, "NOPE"),
+    (["budi", "--role", "officer"], GOOD, "agency"),
+    (["budi", "--role", "admin"], "bengkulu", "common"),
+    (["budi", "--role", "admin"], "pendek", "8"),
+])
+def test_cli_users_add_refuses_with_a_clear_message(cli_env, args, password, message):
+    result = runner.invoke(cli, ["users", "add", *args], input=password + "\n")
+    assert result.exit_code == 1
+    assert message in result.output
+
+
+def test_cli_users_add_refuses_a_duplicate(cli_env):
+    assert runner.invoke(cli, ["users", "add", "budi", "--role", "admin"], input=GOOD + "\n").exit_code == 0
+    result = runner.invoke(cli, ["users", "add", "budi", "--role", "admin"], input=GOOD + "\n")
+    assert result.exit_code == 1
+    assert "taken" in result.output
+
+
+def test_cli_users_disable_an_unknown_account(cli_env):
+    result = runner.invoke(cli, ["users", "disable", "nobody"])
+    assert result.exit_code == 1
+    assert "nobody" in result.output
+
+
+@pytest.mark.parametrize("args", [["users"], ["users", "add"], ["users", "disable"], ["users", "list"]])
+def test_users_commands_have_help(args):
+    result = runner.invoke(cli, [*args, "--help"])
+    assert result.exit_code == 0, result.output
+    assert len(result.output.strip().splitlines()) > 3
