@@ -83,3 +83,30 @@ def wait_ready(base_url: str, timeout_s: float = 120) -> None:
             last = repr(exc)
         time.sleep(0.5)
     raise TimeoutError(f"{base_url} not ready after {timeout_s:.0f} s: {last}")
+
+
+# Demo staff for `make run` on one machine, listed in the README. Never for a real deployment: there
+# accounts are made one by one with `aduan users add`.
+DEMO_PASSWORD = "Demo-Aduan-Bengkulu"  # noqa: S105 - published on purpose, demo only
+DEMO_ACCOUNTS = [
+    ("budi.pupr", "officer", "PUPR-KOTA"),
+    ("sari.pupr", "supervisor", "PUPR-KOTA"),
+    ("rina.dinkes", "officer", "DINKES"),
+    ("koordinator", "coordinator", None),
+    ("admin", "admin", None),
+]
+
+
+def ensure_demo_accounts(settings, log: Callable[[str], None] = print) -> None:
+    """Create the demo accounts that do not exist yet (a re-run changes nothing)."""
+    from api.accounts import AccountStore
+
+    store = AccountStore.from_settings(settings)
+    try:
+        existing = {a.username for a in store.list()}
+        for username, role, agency in DEMO_ACCOUNTS:
+            if username not in existing:
+                store.add(username, role, agency, DEMO_PASSWORD)
+        log(f"demo accounts: {', '.join(u for u, _, _ in DEMO_ACCOUNTS)} (password {DEMO_PASSWORD})")
+    finally:
+        store.close()

@@ -240,3 +240,18 @@ def test_users_commands_have_help(args):
     result = runner.invoke(cli, [*args, "--help"])
     assert result.exit_code == 0, result.output
     assert len(result.output.strip().splitlines()) > 3
+
+
+def test_demo_accounts_pass_the_policy_and_a_rerun_adds_none(tmp_path):
+    from aduan.demo import DEMO_ACCOUNTS, ensure_demo_accounts
+    from aduan.settings import Settings
+    from api.accounts import AccountStore
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'demo.db'}")
+    ensure_demo_accounts(settings, log=lambda m: None)
+    ensure_demo_accounts(settings, log=lambda m: None)
+    store = AccountStore.from_settings(settings)
+    try:
+        assert [(a.username, a.role, a.agency) for a in store.list()] == sorted(DEMO_ACCOUNTS)
+    finally:
+        store.close()
