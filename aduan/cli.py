@@ -256,12 +256,12 @@ def api(
 
 @cli.command()
 def demo(count: Annotated[int, typer.Option(help="how many demo complaints to submit")] = 40) -> None:
-    """Submit demo complaints through the running API (the real path: HTTP, Kafka, agents, index)."""
+    """Put demo complaints on Kafka, as an import channel would; a running worker routes and indexes them."""
     from aduan.demo import submit_demo_complaints
 
     settings = Settings()
     try:
-        ids = submit_demo_complaints(settings.base_url, count, log=typer.echo)
+        ids = submit_demo_complaints(settings, count, log=typer.echo)
     except Exception as exc:  # noqa: BLE001
         raise _fail(f"demo data failed: {exc}") from None
     typer.echo(f"{len(ids)} demo complaints submitted, e.g. {settings.base_url}/api/v1/complaints/{ids[0]}")
@@ -295,7 +295,7 @@ def run(
         example = ""
         if demo_count:
             ensure_demo_accounts(settings, log=typer.echo)
-            ids = submit_demo_complaints(settings.base_url, demo_count, log=typer.echo)
+            ids = submit_demo_complaints(settings, demo_count, log=typer.echo)
             example = f"\nA demo case: {settings.base_url}/api/v1/complaints/{ids[0]}"
         typer.secho(f"\nAduan is running: {settings.base_url}  (API docs: {settings.base_url}/docs){example}\n"
                     "Press Ctrl-C to stop.", fg=typer.colors.GREEN, bold=True)

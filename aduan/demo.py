@@ -1,13 +1,26 @@
-"""Demo data: realistic complaints submitted through the running API, and a readiness wait."""
+"""Demo data: realistic complaints and demo staff accounts, and a readiness wait.
+
+Demo complaints enter like an import channel does: straight onto Kafka through the intake producer (the
+case agent and the projection take it from there), not through the public API, whose rate limit for
+anonymous submissions they would trip at once.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 import uuid
 from collections.abc import Callable
 
 import httpx
+
+from aduan.jurisdiction_file import load_jurisdiction
+from aduan.settings import Settings
+from domain.complaint import Complaint
+from domain.jurisdiction import Jurisdiction
+from producers.intake import Intake
+from producers.kafka import EventProducer
 
 # (category, title, description) — written the way citizens write to LAPOR!.
 SAMPLES = [
@@ -38,36 +51,39 @@ SAMPLES = [
 ]
 
 
-def demo_complaint(rng: random.Random, regions: list[dict]) -> dict:
+def demo_complaint(rng: random.Random, jurisdiction: Jurisdiction) -> Complaint:
     category, title, description = rng.choice(SAMPLES)
-    regency = rng.choice(regions)
-    district = rng.choice(regency["districts"])
-    return {
-        "category": category,
-        "title": title,
-        "description": description,
-        "regency": regency["code"],
-        "district": district["code"],
-        "client_request_id": str(uuid.UUID(int=rng.getrandbits(128))),
-        "anonymous": rng.random() < 0.1,
-        "confidential": rng.random() < 0.05,
-    }
+    regency = rng.choice(jurisdiction.regencies)
+    return Complaint(
+        category=category, title=title, description=description, regency=regency.code,
+        district=rng.choice(regency.districts).code, anonymous=rng.random() < 0.1,
+        confidential=rng.random() < 0.05, channel="import",
+        client_request_id=str(uuid.UUID(int=rng.getrandbits(128))),
+    )
 
 
-def submit_demo_complaints(base_url: str, count: int, log: Callable[[str], None] = print,
+def submit_demo_complaints(settings: Settings, count: int, log: Callable[[str], None] = print,
                            seed: int = 17) -> list[str]:
-    """Submit `count` complaints; the fixed seed gives the same request ids, so a re-run adds none."""
+    """Put `count` complaints on Kafka; the fixed seed gives the same request ids, so a re-run adds none."""
     rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
-    ids: list[str] = []
-    with httpx.Client(base_url=base_url, timeout=30) as client:
-        regions = client.get("/api/v1/regions").raise_for_status().json()
+    jurisdiction = load_jurisdiction(settings.jurisdiction_file)
+    producer = EventProducer(settings.kafka_bootstrap, settings.kafka_confirm_timeout_s, client_id="aduan-demo")
+    intake = Intake(producer, settings.topics.submissions, jurisdiction.case_prefix)
+
+    async def submit_all() -> list[str]:
+        ids = []
         for i in range(count):
-            response = client.post("/api/v1/complaints", json=demo_complaint(rng, regions))
-            response.raise_for_status()
-            ids.append(response.json()["tracking_id"])
+            complaint = demo_complaint(rng, jurisdiction)
+            receipt = await intake.submit(intake.case_id_for(complaint.client_request_id), complaint)
+            ids.append(receipt.case_id)
             if (i + 1) % 10 == 0 or i + 1 == count:
                 log(f"demo: {i + 1}/{count} complaints submitted")
-    return ids
+        return ids
+
+    try:
+        return asyncio.run(submit_all())
+    finally:
+        producer.close()
 
 
 def wait_ready(base_url: str, timeout_s: float = 120) -> None:
