@@ -50,7 +50,8 @@ class Settings(BaseSettings):
         SecretStr(""), description="signs sessions, staff tokens and citizens' case secrets; made once into "
         "var/secret_key when not set",
     )
-    staff_token_ttl_s: int = Field(8 * 3600, ge=60, description="lifetime of a staff bearer token")
+    staff_token_ttl_s: int = Field(8 * 3600, ge=60, description="lifetime of a staff bearer token or page session")
+    staff_idle_s: int = Field(30 * 60, ge=1, description="a staff page session ends after this long unused")
 
     # Accounts (api/accounts): staff accounts and their sessions, in a relational database
     database_url: str = Field(f"sqlite:///{REPO_ROOT / 'var' / 'aduan.db'}",

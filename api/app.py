@@ -8,6 +8,7 @@ from pathlib import Path
 from elasticsearch import AsyncElasticsearch
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
@@ -15,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aduan.jurisdiction_file import load_jurisdiction
 from aduan.settings import Settings
-from api import web
+from api import staff_web, web
 from api.accounts import AccountStore
 from api.deps import Services
 from api.photos import PhotoStore
@@ -63,6 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.include_router(web.router)
+    app.include_router(staff_web.router)
+    app.add_exception_handler(staff_web.SignedOut, lambda request, exc: RedirectResponse(staff_web.LOGIN, 303))
     app.include_router(health.router)
     app.include_router(reference.router)
     app.include_router(complaints.router)

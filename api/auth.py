@@ -69,7 +69,7 @@ def _staff(request: Request,
         if credentials else None
     actor = read[0] if read else None
     accounts = getattr(services, "accounts", None)
-    if actor is not None and accounts is not None and not _session_holds(accounts, actor, read[1]):
+    if actor is not None and accounts is not None and not session_holds(accounts, actor, read[1]):
         actor = None
     if actor is None:
         raise HTTPException(401, "Perlu masuk sebagai petugas / staff login required",
@@ -77,7 +77,7 @@ def _staff(request: Request,
     return actor
 
 
-def _session_holds(accounts, actor: Actor, issued_at: datetime) -> bool:
+def session_holds(accounts, actor: Actor, issued_at: datetime) -> bool:
     """A token of a username that has an account holds while the account is enabled, its sessions were not
     ended after the token was issued, and role and agency still match. A token of a username without an
     account (from `aduan staff-token`, which needs the secret key) is taken on its signature alone."""
