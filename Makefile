@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help install run test unit bench lint stack-up stack-down clean browser-deps
+.PHONY: help install run test unit bench bench-sla lint stack-up stack-down clean browser-deps
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ unit: install ## the unit tests alone (no services)
 
 bench: install ## the benchmarks (tests/benchmarks), on the real stack
 	deploy/local/with-stack.sh $(BIN)/python -m tests.benchmarks.intake $(BENCH_ARGS)
+
+bench-sla: install ## the SLA benchmark: open clocks in one worker, breach lateness, recovery (BENCH_ARGS="--clocks N")
+	deploy/local/with-stack.sh $(BIN)/python -m tests.benchmarks.sla $(BENCH_ARGS)
 
 lint: install ## ruff
 	$(BIN)/ruff check .

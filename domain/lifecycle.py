@@ -66,7 +66,9 @@ def decide_submission(case: Case | None, submitted: Event, jurisdiction: Jurisdi
         raise ConflictingSubmission(f"case {case.case_id} already holds a different complaint")
     opened = apply(None, submitted)
     agency = route(jurisdiction, opened.complaint.category, opened.complaint.regency)
-    routed = ev.new_event(opened.case_id, 2, ev.CASE_ROUTED, max(now, submitted.occurred_at), SYSTEM_ROUTING,
+    # Routed at the submission's own time, not the agent's clock: deciding the same submission again
+    # (a replay after a crash) must give the very same event.
+    routed = ev.new_event(opened.case_id, 2, ev.CASE_ROUTED, submitted.occurred_at, SYSTEM_ROUTING,
                           agency=agency, via="rules")
     return [submitted, routed]
 

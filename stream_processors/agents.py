@@ -52,15 +52,18 @@ def _decide(topic: str, key: bytes | None, value: bytes | None, case_of) -> tupl
     else:
         data = json.loads(value)
         if isinstance(data, dict) and data.get("type") == "sla.due":
-            case_id = SlaDue.model_validate(data).case_id
+            due = SlaDue.model_validate(data)
+            case_id = due.case_id
             case = case_of(case_id)
             if case is None:
                 raise UnknownCase(f"no case {case_id}")
-            new = decide_sla(case, jurisdiction, datetime.now(UTC))
+            # Decided at the times the messages carry, never the agent's clock, so that a message
+            # replayed after a crash decides exactly the same events again.
+            new = decide_sla(case, jurisdiction, datetime.fromtimestamp(due.at, UTC))
         else:
             command = _command.validate_python(data)
             case_id = command.case_id
-            new = decide(case_of(case_id), command, jurisdiction, datetime.now(UTC))
+            new = decide(case_of(case_id), command, jurisdiction, command.issued_at)
     if key is not None and key.decode(errors="replace") != case_id:
         raise ValueError(f"message key {key!r} is not the case id {case_id!r}")
     return case_id, new
@@ -79,9 +82,13 @@ async def case_agent(stream):
         except (ValueError, ValidationError, ConflictingSubmission, UnknownCase) as exc:
             await send_to_dead_letter("case_agent", topic, message.key, message.value, reason_of(exc))
             continue
-        if not new_events:
-            continue
         case = case_of(case_id)
+        if not new_events:
+            if case is not None:
+                # A replay after a crash between the two table writes finds the case stored but maybe
+                # not its next alarm: index it again, or its clocks would never fire.
+                index_next_alarm(case)
+            continue
         for event in new_events:
             case = apply(case, event)
             await events_topic.send(key=case_id.encode(), value=encode(event))

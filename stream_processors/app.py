@@ -11,13 +11,15 @@ import logging
 import faust
 
 from aduan.jurisdiction_file import load_jurisdiction
-from aduan.settings import Settings
+from aduan.settings import REPO_ROOT, Settings
 
 # One line per Elasticsearch request drowns the worker's own log.
 logging.getLogger("elastic_transport").setLevel(logging.WARNING)
 
 settings = Settings()
 jurisdiction = load_jurisdiction(settings.jurisdiction_file)
+DATADIR = REPO_ROOT / "var" / "faust" / settings.app_id
+DATADIR.mkdir(parents=True, exist_ok=True)  # faust does not make it
 
 app = faust.App(
     settings.app_id,
@@ -37,6 +39,8 @@ app = faust.App(
     web_host="127.0.0.1",
     web_port=settings.worker_web_port,
     web_in_thread=False,
+    # faust's own folder (table metadata), out of the checkout and per app id.
+    datadir=str(DATADIR),
 )
 
 # The case agent reads submissions and commands as one stream: one message at a time per worker,

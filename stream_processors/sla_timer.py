@@ -28,6 +28,7 @@ class SlaDue(BaseModel):
 
     type: Literal["sla.due"]
     case_id: str
+    at: float  # when the timer asked (epoch seconds): the moment the case agent decides for
 
 
 def index_next_alarm(case: Case) -> None:
@@ -71,7 +72,8 @@ async def sla_timer() -> None:
     unsent = sorted(due)
     while unsent:
         try:
-            await commands_topic.send(key=unsent[0].encode(), value=encode({"type": "sla.due", "case_id": unsent[0]}))
+            ask = {"type": "sla.due", "case_id": unsent[0], "at": now}
+            await commands_topic.send(key=unsent[0].encode(), value=encode(ask))
         except Exception as exc:  # noqa: BLE001 - Kafka away: keep them for the next tick, keep ticking
             log.warning("could not ask for %d due SLA checks, again next tick: %r", len(unsent), exc)
             for case_id in unsent:
