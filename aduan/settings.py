@@ -50,7 +50,8 @@ class Settings(BaseSettings):
         SecretStr(""), description="signs sessions, staff tokens and citizens' case secrets; made once into "
         "var/secret_key when not set",
     )
-    staff_token_ttl_s: int = Field(8 * 3600, ge=60, description="lifetime of a staff bearer token or page session")
+    staff_token_ttl_s: int = Field(8 * 3600, ge=60, description="lifetime of a staff bearer token or page "
+                                   "session (absolute expiry)")
     staff_idle_s: int = Field(30 * 60, ge=1, description="a staff page session ends after this long unused")
 
     # Accounts (api/accounts): staff accounts and their sessions, in a relational database
@@ -59,6 +60,8 @@ class Settings(BaseSettings):
                               " or postgresql+psycopg://user:pass@host/db for deployments")
     login_max_failures: int = Field(5, ge=1, le=100, description="wrong passwords in a row that lock an account")
     login_lock_s: int = Field(15 * 60, ge=1, description="how long a locked account refuses every password")
+    login_rate_limit: str = Field("20/minute", description="sign-in attempts allowed per client address (per API "
+                                  "process, pages and API together), in the `limits` notation")
 
     # Intake
     submit_rate_limit: str = Field("10/minute", description="anonymous submissions allowed per client address "

@@ -20,7 +20,7 @@ from api import staff_web, web
 from api.accounts import AccountStore
 from api.deps import Services
 from api.photos import PhotoStore
-from api.ratelimit import SubmissionLimiter
+from api.ratelimit import sign_in_limiter, submission_limiter
 from api.routes import auth, complaints, health, officer, reference
 from api.schemas import ComplaintCreate
 from producers.intake import CommandSender, Intake
@@ -45,7 +45,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             receipts=BatchingCaseWriter(es, settings.indices.cases, jurisdiction),
             commands=CommandSender(producer, settings.topics.commands),
             photos=PhotoStore(settings.media_dir, max_bytes=int(settings.max_photo_mb * 1024 * 1024)),
-            limiter=SubmissionLimiter(settings.submit_rate_limit),
+            limiter=submission_limiter(settings.submit_rate_limit),
+            sign_in_limiter=sign_in_limiter(settings.login_rate_limit),
             accounts=AccountStore.from_settings(settings),
         )
         try:

@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 from aduan.settings import Settings
 from api.accounts import AccountStore
 from api.photos import PhotoStore
-from api.ratelimit import SubmissionLimiter
+from api.ratelimit import AddressLimiter
 from domain.jurisdiction import Jurisdiction
 from producers.intake import CommandSender, Intake
 from producers.kafka import EventProducer
@@ -28,7 +28,8 @@ class Services:
     receipts: BatchingCaseWriter
     commands: CommandSender
     photos: PhotoStore
-    limiter: SubmissionLimiter
+    limiter: AddressLimiter  # anonymous submissions
+    sign_in_limiter: AddressLimiter
     accounts: AccountStore | None = None
 
 

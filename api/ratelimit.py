@@ -1,4 +1,6 @@
-"""Anonymous submissions are rate-limited per client address (the `limits` library, moving window).
+"""Rate limits per client address (the `limits` library, moving window): anonymous submissions, and
+sign-in attempts (on top of the per-account lockout, so one address cannot try password after password
+across many usernames).
 
 The counters live in the API process: with several API processes each counts on its own, so the
 effective limit is multiplied by their number (a shared store, e.g. Redis, is a setting away in
@@ -14,19 +16,30 @@ from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
-TOO_MANY = ("Terlalu banyak pengaduan dari alamat Anda; silakan coba lagi dalam {wait} detik. / "
-            "Too many complaints from your address; please try again in {wait} seconds.")
+TOO_MANY_SUBMISSIONS = ("Terlalu banyak pengaduan dari alamat Anda; silakan coba lagi dalam {wait} detik. / "
+                        "Too many complaints from your address; please try again in {wait} seconds.")
+TOO_MANY_SIGN_INS = ("Terlalu banyak percobaan masuk dari alamat Anda; silakan coba lagi dalam {wait} detik. / "
+                     "Too many sign-in attempts from your address; please try again in {wait} seconds.")
 
 
-class SubmissionLimiter:
-    def __init__(self, rule: str) -> None:
+class AddressLimiter:
+    def __init__(self, rule: str, name: str, message: str) -> None:
         self._item = parse(rule)
+        self._name, self._message = name, message
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
 
     def check(self, request: Request) -> None:
-        """Count one submission from the caller; 429 with Retry-After when over the limit."""
+        """Count one attempt from the caller's address; 429 with Retry-After when over the limit."""
         address = request.client.host if request.client else "unknown"
-        if not self._limiter.hit(self._item, "submit", address):
-            reset_at, _ = self._limiter.get_window_stats(self._item, "submit", address)
+        if not self._limiter.hit(self._item, self._name, address):
+            reset_at, _ = self._limiter.get_window_stats(self._item, self._name, address)
             wait = max(1, int(reset_at - time.time()))
-            raise HTTPException(429, TOO_MANY.format(wait=wait), headers={"Retry-After": str(wait)})
+            raise HTTPException(429, self._message.format(wait=wait), headers={"Retry-After": str(wait)})
+
+
+def submission_limiter(rule: str) -> AddressLimiter:
+    return AddressLimiter(rule, "submit", TOO_MANY_SUBMISSIONS)
+
+
+def sign_in_limiter(rule: str) -> AddressLimiter:
+    return AddressLimiter(rule, "sign-in", TOO_MANY_SIGN_INS)

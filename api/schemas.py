@@ -104,3 +104,87 @@ class RegencyPublic(BaseModel):
     code: str
     name: str
     districts: list[DistrictPublic]
+
+
+class StaffTimelineItem(BaseModel):
+    """One event of the case as staff see it: who did it, and whether the citizen sees it too."""
+
+    seq: int
+    type: str
+    status: str
+    occurred_at: datetime
+    actor_role: str
+    actor_id: str | None = None  # a staff username or a system component; never a citizen's identity
+    actor_agency: str | None = None
+    agency: str | None = None  # who holds the case after this event
+    text: str | None = None  # for command.rejected: the reason the command was refused
+    public: bool
+
+
+class ReporterContact(BaseModel):
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+class OfficerCase(BaseModel):
+    """The case as the officer workspace shows it (staff in the case's scope only)."""
+
+    tracking_id: str
+    seq: int
+    status: str
+    category: str
+    regency: str
+    district: str | None
+    address: str | None
+    lat: float | None
+    lon: float | None
+    title: str | None
+    description: str
+    channel: str
+    anonymous: bool
+    confidential: bool
+    reporter: ReporterContact | None = Field(description="None when the reporter asked to stay anonymous")
+    agency: AgencyRef | None
+    assignee: str | None
+    submitted_at: datetime
+    updated_at: datetime
+    resolution: str | None = None
+    rating: int | None = None
+    rating_comment: str | None = None
+    reopen_count: int = 0
+    rejection_reason: str | None = None
+    refer_to: str | None = None
+    merged_into: str | None = None
+    breached: bool = False
+    escalated: bool = False
+    photos: list[str] = Field([], description="URLs of the photos, for staff in scope")
+    deadlines: list[Deadline]
+    timeline: list[StaffTimelineItem]
+    actions: list[str] = Field(description="the commands the caller's role allows in the case's present status")
+    templates: dict[str, str] = Field(description="starting texts for reply, request_info and resolve")
+
+
+class QueueItem(BaseModel):
+    tracking_id: str
+    status: str
+    category: str
+    regency: str
+    district: str | None
+    agency: str | None
+    assignee: str | None
+    title: str | None
+    summary: str
+    submitted_at: datetime
+    due_at: datetime | None  # the nearest deadline among the case's running clocks
+    breached: bool
+
+
+class QueuePageOut(BaseModel):
+    view: str
+    counts: dict[str, int] = Field(description="cases in each view under the same filters")
+    total: int
+    page: int
+    pages: int
+    size: int
+    items: list[QueueItem]

@@ -1,29 +1,45 @@
-"""The officer workspace's pages: sign in, sign out, and the performance dashboard.
+"""The officer workspace's pages: sign in and out, the queue, the case page with its actions, and the
+performance dashboard. Every page takes the caller's scope, as the JSON routes do (api/routes/officer.py):
+a case outside it is a 404 page, its photos too.
 
-An HTML session holds a staff token in the signed, HttpOnly, SameSite session cookie. It ends when the
-token's lifetime runs out (absolute expiry), after `staff_idle_s` without a request (idle expiry), at
-sign-out, and at once when the account is disabled (the token is checked against the account on every
-request, as for the API). Signing in starts a fresh session.
+A page session lives in the accounts database (api/accounts: `staff_sessions`); the signed, HttpOnly,
+SameSite session cookie holds only its random token. It ends `staff_token_ttl_s` after sign-in (absolute
+expiry), after `staff_idle_s` without a request (idle expiry), at sign-out (the row is deleted, so a copy
+of the cookie is worthless too), and at once when the account is disabled. Signing in starts a fresh
+session: nothing of the anonymous one carries over.
 """
 
 from __future__ import annotations
 
-import time
+from datetime import UTC, datetime
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from api.accounts import AccountLocked
-from api.auth import mint_staff_token, read_staff_token_issued, session_holds
+from api.actions import await_outcome, build_command, send_command
 from api.deps import ServicesDep
+from api.routes.officer import case_in_scope, officer_view, photo_response, queue_item
 from api.web import check_csrf, render
+from domain.case import Status
 from domain.events import Actor
 from search.performance import performance
+from search.queue import VIEWS, QueueFilters, read_queue
 
 router = APIRouter(prefix="/petugas", include_in_schema=False)
 LOGIN = "/petugas/masuk"
+SESSION_KEY = "staff_session"
+QUEUE = "/petugas"
+ACTION_WAIT_S = 5.0
+# The form fields each action sends; the rest of the form is ignored.
+ACTION_FIELDS = {"acknowledge": (), "reply": ("message",), "request_info": ("question",), "add_note": ("text",),
+                 "transfer": ("agency", "reason"), "not_our_authority": ("reason",), "resolve": ("resolution",),
+                 "reassign": ("assignee",), "dispatch": ("agency",), "reject": ("reason", "refer_to"),
+                 "merge": ("into",)}
 
 
 class SignedOut(Exception):
@@ -31,17 +47,16 @@ class SignedOut(Exception):
 
 
 def _staff_page(request: Request) -> Actor:
+    """The signed-in staff member of this page request (a plain `def`: FastAPI runs it in its thread pool,
+    as the database is read)."""
     services = request.app.state.services
-    settings = services.settings
-    token, seen = request.session.get("staff_token"), request.session.get("staff_seen", 0)
-    read = read_staff_token_issued(settings.secret(), token, settings.staff_token_ttl_s) if token else None
-    idle = time.time() - seen > settings.staff_idle_s
-    if read is None or idle or (services.accounts is not None and not session_holds(services.accounts, *read)):
-        for key in ("staff_token", "staff_seen"):
-            request.session.pop(key, None)
+    token = request.session.get(SESSION_KEY)
+    account = services.accounts.session_account(token, services.settings.staff_idle_s) \
+        if token and services.accounts is not None else None
+    if account is None:
+        request.session.pop(SESSION_KEY, None)
         raise SignedOut
-    request.session["staff_seen"] = int(time.time())
-    return read[0]
+    return Actor(role=account.role, id=account.username, agency=account.agency)
 
 
 StaffPageDep = Annotated[Actor, Depends(_staff_page)]
@@ -56,6 +71,11 @@ async def login_page(request: Request) -> HTMLResponse:
 async def login(request: Request, services: ServicesDep, csrf: str = Form(""), username: str = Form(""),
                 password: str = Form("")) -> Response:
     check_csrf(request, csrf)
+    try:
+        services.sign_in_limiter.check(request)
+    except HTTPException as exc:
+        return render(request, "staff_login.html", 429, error="throttled", wait=exc.headers["Retry-After"],
+                      username=username)
     if services.accounts is None:
         raise HTTPException(503, "Akun belum tersedia / accounts are not configured")
     try:
@@ -68,15 +88,17 @@ async def login(request: Request, services: ServicesDep, csrf: str = Form(""), u
     request.session.clear()  # a fresh session at sign-in: nothing of the anonymous one carries over
     if lang:
         request.session["lang"] = lang
-    actor = Actor(role=account.role, id=account.username, agency=account.agency)
-    request.session["staff_token"] = mint_staff_token(services.settings.secret(), actor)
-    request.session["staff_seen"] = int(time.time())
-    return RedirectResponse("/petugas/kinerja", status_code=303)
+    request.session[SESSION_KEY] = await run_in_threadpool(services.accounts.open_session, account.username,
+                                                           services.settings.staff_token_ttl_s)
+    return RedirectResponse(QUEUE, status_code=303)
 
 
 @router.post("/keluar")
-async def logout(request: Request, csrf: str = Form("")) -> Response:
+async def logout(request: Request, services: ServicesDep, csrf: str = Form("")) -> Response:
     check_csrf(request, csrf)
+    token = request.session.get(SESSION_KEY)
+    if token and services.accounts is not None:
+        await run_in_threadpool(services.accounts.end_session, token)
     request.session.clear()
     return RedirectResponse(LOGIN, status_code=303)
 
@@ -90,3 +112,66 @@ async def performance_page(request: Request, services: ServicesDep, actor: Staff
     rows = await performance(services.es, services.settings.indices.cases, agency, group)
     return render(request, "staff_performance.html", actor=actor, rows=rows, group=group,
                   scope=agency or services.jurisdiction.name)
+
+
+@router.get("", response_class=HTMLResponse)
+async def queue_page(request: Request, services: ServicesDep, actor: StaffPageDep, view: str = "",
+                     category: str = "", regency: str = "", state: str = "", q: str = "",
+                     page: int = 1) -> HTMLResponse:
+    """The queue: one tab per view with its count, filters, nearest deadline first, 25 a page."""
+    view = view if view in VIEWS else ("verification" if actor.role == "coordinator" else "agency")
+    state = state if state in {s.value for s in Status} else ""
+    category = category if services.jurisdiction.category(category) else ""
+    regency = regency if services.jurisdiction.regency(regency) else ""
+    q = q.strip()[:200]
+    found = await read_queue(services.es, services.settings.indices.cases, actor, view,  # type: ignore[arg-type]
+                             QueueFilters(category or None, regency or None, state or None, q or None),
+                             datetime.now(UTC), max(1, page))
+    filters = {k: v for k, v in {"category": category, "regency": regency, "state": state, "q": q}.items() if v}
+    views = [v for v in VIEWS if v != "verification" or actor.role == "coordinator"]
+    return render(request, "staff_queue.html", actor=actor, found=found, view=view, views=views, filters=filters,
+                  items=[queue_item(c, d) for c, d in zip(found.cases, found.due, strict=True)],
+                  link=lambda **changes: f"{QUEUE}?{urlencode({**filters, 'view': view, **changes})}",
+                  now=datetime.now(UTC), statuses=[s.value for s in Status])
+
+
+@router.get("/kasus/{case_id}", response_class=HTMLResponse)
+async def case_page(request: Request, case_id: str, services: ServicesDep, actor: StaffPageDep) -> HTMLResponse:
+    case = await case_in_scope(services, actor, case_id)
+    view = officer_view(case, actor, services.jurisdiction, "/petugas/kasus/{case_id}/foto/{photo_id}")
+    officers = []
+    if "reassign" in view.actions and services.accounts is not None:
+        officers = [a.username for a in await run_in_threadpool(services.accounts.list)
+                    if a.agency == case.agency and a.role in ("officer", "supervisor") and not a.disabled]
+    notice = request.session.pop("staff_notice", None)
+    return render(request, "staff_case.html", actor=actor, case=view, officers=officers, notice=notice,
+                  fields=ACTION_FIELDS)
+
+
+@router.get("/kasus/{case_id}/foto/{photo_id}")
+async def case_photo(case_id: str, photo_id: str, services: ServicesDep, actor: StaffPageDep) -> FileResponse:
+    case = await case_in_scope(services, actor, case_id)
+    return photo_response(services, case, photo_id)
+
+
+@router.post("/kasus/{case_id}/tindakan")
+async def case_action(request: Request, case_id: str, services: ServicesDep, actor: StaffPageDep) -> Response:
+    """An action form of the case page: sent as a command, then a short wait to show its outcome."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf", "")))
+    case = await case_in_scope(services, actor, case_id)
+    kind = str(form.get("type", ""))
+    if kind not in ACTION_FIELDS:
+        raise HTTPException(422, "Tindakan tidak dikenal / unknown action")
+    body = {"type": kind, **{f: str(form[f]).strip() for f in ACTION_FIELDS[kind] if str(form.get(f, "")).strip()}}
+    try:
+        command = build_command(case.case_id, actor, body, datetime.now(UTC).isoformat())
+    except RequestValidationError as exc:
+        notice = {"kind": "refused", "text": "; ".join(f"{e['loc'][-1]}: {e['msg']}" for e in exc.errors())}
+    else:
+        await send_command(services, command)
+        applied, refusal = await await_outcome(services, case.case_id, command.command_id, ACTION_WAIT_S)
+        notice = {"kind": "refused", "text": refusal} if refusal else \
+            {"kind": "applied" if applied else "pending", "text": ""}
+    request.session["staff_notice"] = notice
+    return RedirectResponse(f"/petugas/kasus/{case.case_id}", status_code=303)

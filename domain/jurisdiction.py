@@ -109,6 +109,11 @@ class SlaPolicy(_Strict):
         return self.categories.get(category, {}).get(name) or getattr(self, name)
 
 
+ReplyKind = Literal["reply", "request_info", "resolve"]
+DEFAULT_TEMPLATES = "default"
+_PLACEHOLDERS = ("tracking_id", "agency", "category")
+
+
 class Jurisdiction(_Strict):
     code: str = Field(pattern=r"^[a-z][a-z0-9-]{1,31}$")
     name: str
@@ -119,6 +124,9 @@ class Jurisdiction(_Strict):
     agencies: tuple[Agency, ...] = Field(min_length=1)
     categories: tuple[Category, ...] = Field(min_length=1)
     routing: tuple[RoutingRule, ...] = Field(min_length=1)
+    # Texts officers start a message to the citizen from, per category ("default" for the others), per
+    # kind of message; they may use {tracking_id}, {agency} and {category}. The officer edits before sending.
+    reply_templates: dict[str, dict[ReplyKind, str]] = {}
 
     @field_validator("timezone")
     @classmethod
@@ -143,6 +151,15 @@ class Jurisdiction(_Strict):
         for code in self.sla.categories:
             if code not in categories:
                 raise ValueError(f"sla.categories: unknown category {code!r}")
+        for code, texts in self.reply_templates.items():
+            if code != DEFAULT_TEMPLATES and code not in categories:
+                raise ValueError(f"reply_templates: unknown category {code!r}")
+            for kind, text in texts.items():
+                try:
+                    text.format_map({name: "" for name in _PLACEHOLDERS})
+                except (KeyError, ValueError, IndexError) as exc:
+                    raise ValueError(f"reply_templates.{code}.{kind}: only {{tracking_id}}, {{agency}} and "
+                                     f"{{category}} may be filled in ({exc!r})") from None
         for i, rule in enumerate(self.routing):
             if rule.category not in categories:
                 raise ValueError(f"routing[{i}].category: unknown category {rule.category!r}")
@@ -167,6 +184,14 @@ class Jurisdiction(_Strict):
 
     def category(self, code: str) -> Category | None:
         return next((c for c in self.categories if c.code == code), None)
+
+    def reply_template(self, kind: ReplyKind, category: str, tracking_id: str, agency: str | None) -> str:
+        """The category's starting text for a message of `kind`, filled in; "" when none is configured."""
+        text = self.reply_templates.get(category, {}).get(kind) or \
+            self.reply_templates.get(DEFAULT_TEMPLATES, {}).get(kind, "")
+        found, holder = self.category(category), self.agency(agency) if agency else None
+        return text.format_map({"tracking_id": tracking_id, "agency": holder.name if holder else "",
+                                "category": found.name if found else category})
 
 
 def _no_duplicates(field: str, codes: list[str]) -> None:

@@ -90,9 +90,9 @@ def decide(case: Case | None, command: Command, jurisdiction: Jurisdiction, now:
                          command_id=command.command_id, **payload)]
 
 
-def refusal_reason(case: Case, command: Command, jurisdiction: Jurisdiction, now: datetime) -> str | None:
-    """Why `command` may not act on `case` now, or None if it may. Reasons are shown to people."""
-    role, kind = command.actor.role, command.type
+def _role_or_status_refusal(case: Case, kind: str, actor: Actor) -> str | None:
+    """Why `actor` may not send a `kind` command to `case` in its status, or None if they may."""
+    role = actor.role
     if kind in CITIZEN_COMMANDS:
         if role != "citizen":
             return f"only the citizen who submitted the case may {kind.replace('_', ' ')}"
@@ -103,10 +103,25 @@ def refusal_reason(case: Case, command: Command, jurisdiction: Jurisdiction, now
         return f"only officers may {kind.replace('_', ' ')}"
     elif kind == "reassign" and role == "officer":
         return "only a supervisor or a coordinator may reassign a case"
-    elif role != "coordinator" and (case.agency is None or command.actor.agency != case.agency):
+    elif role != "coordinator" and (case.agency is None or actor.agency != case.agency):
         return "the case is not with your agency"
     if case.status not in ALLOWED[kind]:
         return f"a case that is {case.status.value} cannot take {kind}"
+    return None
+
+
+def allowed_actions(case: Case, actor: Actor) -> list[str]:
+    """The commands `actor` may send to `case` in its present status, in a stable order: what the officer
+    workspace offers. The case agent still decides each one (the case may have moved on meanwhile)."""
+    return [kind for kind in ALLOWED if _role_or_status_refusal(case, kind, actor) is None]
+
+
+def refusal_reason(case: Case, command: Command, jurisdiction: Jurisdiction, now: datetime) -> str | None:
+    """Why `command` may not act on `case` now, or None if it may. Reasons are shown to people."""
+    kind = command.type
+    refusal = _role_or_status_refusal(case, kind, command.actor)
+    if refusal:
+        return refusal
     if kind in ("transfer", "dispatch"):
         if jurisdiction.agency(command.agency) is None:
             return f"unknown agency {command.agency}"

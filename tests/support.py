@@ -105,3 +105,29 @@ def delete_indices(es, prefix: str) -> None:
     names = list(es.indices.get(index=f"{prefix}*", allow_no_indices=True, ignore_unavailable=True))
     if names:
         es.indices.delete(index=",".join(names))
+
+
+def expired_staff_token(settings: Settings, actor) -> str:
+    """A staff token signed with the right key but issued longer ago than its lifetime allows."""
+    from itsdangerous import TimestampSigner
+
+    from api.auth import _serializer
+
+    class Past(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time()) - settings.staff_token_ttl_s - 60
+
+    serializer = _serializer(settings.secret())
+    serializer.signer = Past
+    return serializer.dumps(actor.model_dump(exclude_none=True))
+
+
+def session_cookie(settings: Settings, session: dict) -> str:
+    """The value of the `aduan_session` cookie Starlette's SessionMiddleware would set for `session`."""
+    import base64
+    import json
+
+    from itsdangerous import TimestampSigner
+
+    data = base64.b64encode(json.dumps(session).encode())
+    return TimestampSigner(settings.secret().decode()).sign(data).decode()

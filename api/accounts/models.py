@@ -53,3 +53,16 @@ class Account(Base):
 
     def __repr__(self) -> str:
         return f"Account({self.username!r}, role={self.role!r}, agency={self.agency!r}, disabled={self.disabled})"
+
+
+class StaffSession(Base):
+    """A signed-in page session. The cookie holds a random token; only its SHA-256 is stored here, so the
+    table's contents open no session. Deleting the row ends the session wherever its cookie is."""
+
+    __tablename__ = "staff_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)  # absolute expiry, whatever the activity

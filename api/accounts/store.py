@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,12 +13,12 @@ from alembic import command
 from alembic.config import Config
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Engine, create_engine, select, update
+from sqlalchemy import Engine, create_engine, delete, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.accounts.models import AGENCY_ROLES, ROLES, Account
+from api.accounts.models import AGENCY_ROLES, ROLES, Account, StaffSession
 from api.accounts.passwords import check_password
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -130,6 +132,7 @@ class AccountStore:
                 raise AccountError(f"Akun tidak ditemukan / no account {username!r}")
             account.disabled = True
             account.sessions_valid_after = _second(now)
+            session.execute(delete(StaffSession).where(StaffSession.username == account.username))
             session.commit()
             return account
 
@@ -179,6 +182,43 @@ class AccountStore:
             return None
         return account
 
+    # -- page sessions --------------------------------------------------------------------------------
+
+    def open_session(self, username: str, lifetime_s: float, now: datetime | None = None) -> str:
+        """A new page session for `username`, ending `lifetime_s` from now at the latest; its token (for the
+        cookie). Expired sessions of every account are swept out on the way."""
+        now = now or _now()
+        token = secrets.token_urlsafe(32)
+        with self._session() as session:
+            session.execute(delete(StaffSession).where(StaffSession.expires_at <= now))
+            session.add(StaffSession(token_hash=_hash(token), username=username, created_at=now, last_seen_at=now,
+                                     expires_at=now + timedelta(seconds=lifetime_s)))
+            session.commit()
+        return token
+
+    def session_account(self, token: str, idle_s: float, now: datetime | None = None) -> Account | None:
+        """The account of a live page session, which this use keeps alive; None (and the session gone) when it
+        expired, sat idle longer than `idle_s`, or its account was disabled or its sessions ended."""
+        now = now or _now()
+        with self._session() as session:
+            found = session.get(StaffSession, _hash(token))
+            if found is None:
+                return None
+            account = session.scalar(select(Account).where(Account.username == found.username))
+            if found.expires_at <= now or found.last_seen_at + timedelta(seconds=idle_s) < now or account is None \
+                    or account.disabled or found.created_at <= account.sessions_valid_after:
+                session.delete(found)
+                session.commit()
+                return None
+            found.last_seen_at = now
+            session.commit()
+            return account
+
+    def end_session(self, token: str) -> None:
+        with self._session() as session:
+            session.execute(delete(StaffSession).where(StaffSession.token_hash == _hash(token)))
+            session.commit()
+
     def _verify(self, password_hash: str, password: str) -> bool:
         try:
             return self.hasher.verify(password_hash, password)
@@ -200,3 +240,7 @@ class AccountStore:
 def _second(moment: datetime) -> datetime:
     """Token issue times have whole seconds; session cut-offs are compared at that grain."""
     return moment.replace(microsecond=0)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

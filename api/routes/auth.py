@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
@@ -28,13 +28,15 @@ class Token(BaseModel):
 
 @router.post("/token", response_model=Token, responses={
     401: {"description": "Wrong username or password, or a disabled account (one message for all)"},
-    429: {"description": "Locked after repeated failures; Retry-After says for how long"},
+    429: {"description": "Locked after repeated failures, or too many attempts from this address; Retry-After "
+                         "says for how long"},
     503: {"description": "Accounts are not configured"},
 })
-def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], services: ServicesDep) -> Token:
+def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], services: ServicesDep, request: Request) -> Token:
     """Exchange a username and password for a bearer token (`Authorization: Bearer …`) valid for
     `expires_in` seconds. After repeated wrong passwords the account is locked for a while (429)."""
     # A plain `def`: argon2 and the database block, so FastAPI runs this in its thread pool.
+    services.sign_in_limiter.check(request)
     if services.accounts is None:
         raise HTTPException(503, "Akun belum tersedia / accounts are not configured")
     try:

@@ -162,11 +162,15 @@ def citizen_view(case: Case, jurisdiction: Jurisdiction, now: datetime | None = 
         refer_to=case.refer_to,
         merged_into=case.merged_into,
         photos=list(case.complaint.photos),
-        deadlines=[Deadline(name=c.name, agency=c.agency, due_at=c.due_at, state=c.state(now))
-                   for c in clocks(case, jurisdiction)],
+        deadlines=deadlines_of(case, jurisdiction, now),
         timeline=[
             TimelineItem(type=t.type, status=t.status.value, occurred_at=t.occurred_at,
                          by=t.actor.agency or t.actor.role, text=t.text)
             for t in case.timeline if t.public
         ],
     )
+
+
+def deadlines_of(case: Case, jurisdiction: Jurisdiction, now: datetime) -> list[Deadline]:
+    return [Deadline(name=c.name, agency=c.agency, due_at=c.due_at, state=c.state(now))
+            for c in clocks(case, jurisdiction)]

@@ -1,4 +1,9 @@
-"""Officer actions over JSON (the officer workspace issue adds the pages and the queues)."""
+"""The officer workspace over JSON: queues, the case, its photos, actions and performance records.
+
+Every route takes the caller's scope (search/queue.py: coordinators the whole jurisdiction, officers
+and supervisors their agency, administrators no cases). A case outside it answers 404, exactly as a case
+that does not exist: the answer never tells another agency's case apart from a wrong id.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +11,27 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, HTTPException, Query, status
+from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
 from api.actions import build_command, send_command
 from api.auth import StaffDep
 from api.deps import ServicesDep
+from api.routes.complaints import deadlines_of
+from api.schemas import AgencyRef, OfficerCase, QueueItem, QueuePageOut, ReporterContact, StaffTimelineItem
+from domain.case import Case, Status
 from domain.commands import CITIZEN_COMMANDS
 from domain.events import Actor
 from domain.ids import normalize_case_id
+from domain.jurisdiction import Jurisdiction
+from domain.lifecycle import allowed_actions
 from search.cases import get_case
 from search.performance import performance
+from search.queue import MAX_PAGE_SIZE, PAGE_SIZE, QueueFilters, View, in_scope, read_queue
 
 router = APIRouter(prefix="/api/v1/officer", tags=["officer"])
+NOT_FOUND = "Kasus tidak ditemukan / case not found"
+_OUT_OF_SCOPE = {404: {"description": "No such case in your scope"}}
 
 
 class ActionAccepted(BaseModel):
@@ -25,9 +39,91 @@ class ActionAccepted(BaseModel):
     case_id: str
 
 
-def in_scope(actor: Actor, agency: str | None) -> bool:
-    """Coordinators see the whole jurisdiction; everyone else their own agency (DESIGN.md rule 8)."""
-    return actor.role == "coordinator" or (agency is not None and agency == actor.agency)
+async def case_in_scope(services, actor: Actor, case_id: str) -> Case:
+    """The case, if it exists and `actor` may see it; 404 otherwise (the same answer for both)."""
+    normalized = normalize_case_id(case_id)
+    case = await get_case(services.es, services.settings.indices.cases, normalized) if normalized else None
+    if case is None or not in_scope(actor, case.agency):
+        raise HTTPException(404, NOT_FOUND)
+    return case
+
+
+def officer_view(case: Case, actor: Actor, jurisdiction: Jurisdiction, photo_url: str,
+                 now: datetime | None = None) -> OfficerCase:
+    """The staff view of `case` for `actor`; `photo_url` has {case_id} and {photo_id} to fill in."""
+    c = case.complaint
+    agency = jurisdiction.agency(case.agency) if case.agency else None
+    return OfficerCase(
+        tracking_id=case.case_id, seq=case.seq, status=case.status.value, category=c.category, regency=c.regency,
+        district=c.district, address=c.address, lat=c.lat, lon=c.lon, title=c.title, description=c.description,
+        channel=c.channel, anonymous=c.anonymous, confidential=c.confidential,
+        reporter=None if c.anonymous else ReporterContact(**c.reporter.model_dump()),
+        agency=AgencyRef(code=agency.code, name=agency.name) if agency else None, assignee=case.assignee,
+        submitted_at=case.submitted_at, updated_at=case.updated_at, resolution=case.resolution,
+        rating=case.rating, rating_comment=case.rating_comment, reopen_count=case.reopen_count,
+        rejection_reason=case.rejection_reason, refer_to=case.refer_to, merged_into=case.merged_into,
+        breached=any(key.endswith("#breach") for key in case.sla_fired), escalated=case.escalated,
+        photos=[photo_url.format(case_id=case.case_id, photo_id=p) for p in c.photos],
+        deadlines=deadlines_of(case, jurisdiction, now or datetime.now(UTC)),
+        timeline=[StaffTimelineItem(seq=t.seq, type=t.type, status=t.status.value, occurred_at=t.occurred_at,
+                                    actor_role=t.actor.role, actor_id=t.actor.id, actor_agency=t.actor.agency,
+                                    agency=t.agency, text=t.text, public=t.public) for t in case.timeline],
+        actions=allowed_actions(case, actor),
+        templates={kind: jurisdiction.reply_template(kind, c.category, case.case_id, case.agency)
+                   for kind in ("reply", "request_info", "resolve")},
+    )
+
+
+def queue_item(case: Case, due_at: datetime | None) -> QueueItem:
+    c = case.complaint
+    summary = c.description if len(c.description) <= 160 else c.description[:157].rstrip() + "…"
+    return QueueItem(tracking_id=case.case_id, status=case.status.value, category=c.category, regency=c.regency,
+                     district=c.district, agency=case.agency, assignee=case.assignee, title=c.title,
+                     summary=summary, submitted_at=case.submitted_at, due_at=due_at,
+                     breached=any(key.endswith("#breach") for key in case.sla_fired))
+
+
+@router.get("/queue", response_model=QueuePageOut)
+async def read_queue_page(
+    services: ServicesDep, actor: StaffDep,
+    view: Annotated[View, Query(description="mine: assigned to you; agency: every open case; unassigned; "
+                                            "due_soon: due within 24 hours; breached; verification: new cases "
+                                            "waiting for a coordinator")] = "agency",
+    category: Annotated[str | None, Query(max_length=40)] = None,
+    regency: Annotated[str | None, Query(pattern=r"^\d{2}\.\d{2}$")] = None,
+    state: Annotated[Status | None, Query(description="a case status; replaces the view's open statuses")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="words of the title or description, or a "
+                                                              "tracking id; * for all")] = None,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = PAGE_SIZE,
+) -> QueuePageOut:
+    """The caller's queue, nearest deadline first, with the number of cases in every view."""
+    found = await read_queue(services.es, services.settings.indices.cases, actor, view,
+                             QueueFilters(category, regency, state.value if state else None, q),
+                             datetime.now(UTC), page, size)
+    return QueuePageOut(view=view, counts=found.counts, total=found.total, page=found.page, pages=found.pages,
+                        size=found.size, items=[queue_item(c, d) for c, d in zip(found.cases, found.due, strict=True)])
+
+
+@router.get("/cases/{case_id}", response_model=OfficerCase, responses=_OUT_OF_SCOPE)
+async def read_case(case_id: str, services: ServicesDep, actor: StaffDep) -> OfficerCase:
+    """The whole case: timeline with who did what (internal notes too), clocks, photos, the reporter's contact
+    unless the case is anonymous, and the actions your role allows now."""
+    case = await case_in_scope(services, actor, case_id)
+    return officer_view(case, actor, services.jurisdiction, "/api/v1/officer/cases/{case_id}/photos/{photo_id}")
+
+
+@router.get("/cases/{case_id}/photos/{photo_id}", response_class=FileResponse, responses=_OUT_OF_SCOPE)
+async def read_photo(case_id: str, photo_id: str, services: ServicesDep, actor: StaffDep) -> FileResponse:
+    case = await case_in_scope(services, actor, case_id)
+    return photo_response(services, case, photo_id)
+
+
+def photo_response(services, case: Case, photo_id: str) -> FileResponse:
+    path = services.photos.path(case.case_id, photo_id) if photo_id in case.complaint.photos else None
+    if path is None:
+        raise HTTPException(404, "Foto tidak ditemukan / photo not found")
+    return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})
 
 
 @router.get("/performance")
@@ -46,17 +142,14 @@ async def read_performance(
 
 
 @router.post("/cases/{case_id}/actions", status_code=status.HTTP_202_ACCEPTED, response_model=ActionAccepted,
-             responses={404: {"description": "No such case in your scope"}})
+             responses=_OUT_OF_SCOPE)
 async def act(case_id: str, services: ServicesDep, actor: StaffDep,
               body: dict[str, Any] = Body(..., examples=[{"type": "reply", "message": "Sedang kami tangani."}]),
               ) -> ActionAccepted:
     """Send a command (acknowledge, reply, request_info, add_note, transfer, not_our_authority, resolve,
     reassign; coordinators also dispatch, reject, merge). 202 once Kafka has it; the case agent decides,
     and a refused command shows in the case's timeline with its reason."""
-    normalized = normalize_case_id(case_id)
-    case = await get_case(services.es, services.settings.indices.cases, normalized) if normalized else None
-    if case is None or not in_scope(actor, case.agency):
-        raise HTTPException(404, "Kasus tidak ditemukan / case not found")
+    case = await case_in_scope(services, actor, case_id)
     if body.get("type") in CITIZEN_COMMANDS:
         raise HTTPException(422, f"{body['type']} is the citizen's action")
     command = build_command(case.case_id, actor, body, datetime.now(UTC).isoformat())

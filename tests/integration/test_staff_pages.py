@@ -42,15 +42,19 @@ def test_sign_in_dashboard_sign_out(client, es, stack, account):
         assert forged.status_code == 403
         assert sign_in(browser, username, "salah-sekali").status_code == 401
         done = sign_in(browser, username, PASSWORD)
-        assert done.status_code == 303 and done.headers["location"] == "/petugas/kinerja"
+        assert done.status_code == 303 and done.headers["location"] == "/petugas"  # the queue
         # Search sees the new case after the index's next refresh (about a second).
         page = wait_for(lambda: (p := browser.get("/petugas/kinerja")).status_code == 200
                         and 'id="performance"' in p.text and p, "the dashboard with DINKES's record")
         assert "DINKES" in page.text and "PUPR-KOTA" not in page.text
 
+        stolen = browser.cookies.get("aduan_session")  # a copy of the signed-in cookie
         signout = browser.post("/petugas/keluar", data={"csrf": csrf_of(page.text)})
         assert signout.status_code == 303
         assert browser.get("/petugas/kinerja").headers.get("location") == "/petugas/masuk"
+    # Signing out ended the session itself, not just this browser's cookie: the copy opens nothing.
+    with httpx.Client(base_url=stack.base_url, timeout=30, cookies={"aduan_session": stolen}) as thief:
+        assert thief.get("/petugas/kinerja").headers.get("location") == "/petugas/masuk"
 
 
 def test_disabling_an_account_ends_its_page_session_at_once(stack, account):

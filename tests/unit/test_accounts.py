@@ -255,3 +255,35 @@ def test_demo_accounts_pass_the_policy_and_a_rerun_adds_none(tmp_path):
         assert [(a.username, a.role, a.agency) for a in store.list()] == sorted(DEMO_ACCOUNTS)
     finally:
         store.close()
+
+
+def test_page_sessions_end_at_sign_out_idle_time_and_absolute_expiry(store):
+    store.add("budi", "officer", "DPUPR", GOOD, now=T0)
+    token = store.open_session("budi", lifetime_s=3600, now=T0)
+    assert "staff_sessions" in inspect(store.engine).get_table_names()
+    assert store.session_account(token, idle_s=600, now=T0 + timedelta(minutes=9)).username == "budi"
+    # Each use keeps it alive: 9 more minutes after the last one is still within the idle time ...
+    assert store.session_account(token, idle_s=600, now=T0 + timedelta(minutes=18)) is not None
+    # ... but not past the absolute end, however busy.
+    for minute in range(27, 61, 9):
+        assert store.session_account(token, idle_s=600, now=T0 + timedelta(minutes=minute)) is not None
+    assert store.session_account(token, idle_s=600, now=T0 + timedelta(minutes=61)) is None
+    assert store.session_account(token, idle_s=600, now=T0 + timedelta(minutes=30)) is None  # gone for good
+
+    idle = store.open_session("budi", lifetime_s=3600, now=T0)
+    assert store.session_account(idle, idle_s=600, now=T0 + timedelta(minutes=11)) is None
+
+    ended = store.open_session("budi", lifetime_s=3600, now=T0)
+    store.end_session(ended)
+    assert store.session_account(ended, idle_s=600, now=T0) is None
+    assert store.session_account("a-token-nobody-was-given", idle_s=600, now=T0) is None
+
+
+def test_page_sessions_end_when_the_account_is_disabled_and_only_hashes_are_stored(store):
+    store.add("sari", "supervisor", "DINKES", GOOD, now=T0)
+    token = store.open_session("sari", lifetime_s=3600, now=T0 + timedelta(seconds=5))
+    with store.engine.connect() as connection:
+        stored = connection.exec_driver_sql("SELECT token_hash FROM staff_sessions").scalars().all()
+    assert token not in stored and len(stored) == 1 and len(stored[0]) == 64
+    store.disable("sari", now=T0 + timedelta(seconds=10))
+    assert store.session_account(token, idle_s=600, now=T0 + timedelta(seconds=11)) is None

@@ -81,3 +81,24 @@ def test_unknown_key_is_refused_not_ignored():
 def test_not_yaml():
     with pytest.raises(JurisdictionError, match="not valid YAML"):
         parse_jurisdiction("code: [unclosed", "x.yaml")
+
+
+def test_reply_templates_fall_back_to_the_default_and_fill_in_the_case():
+    j = load_jurisdiction(DEFAULT_JURISDICTION)
+    text = j.reply_template("resolve", "jalan-jembatan", "BKL-AAAAA-BBBBB", "PUPR-KOTA")
+    assert "BKL-AAAAA-BBBBB" in text and "Dinas Pekerjaan Umum dan Penataan Ruang Kota Bengkulu" in text
+    assert "{" not in text
+    fallback = j.reply_template("request_info", "bencana", "BKL-AAAAA-BBBBB", "BPBD")
+    assert fallback.startswith("Untuk menindaklanjuti pengaduan BKL-AAAAA-BBBBB")
+    assert parse_jurisdiction(MINIMAL).reply_template("reply", "jalan", "TST-1", "KOTA") == ""
+
+
+@pytest.mark.parametrize("templates, field", [
+    ("reply_templates:\n  parkir: {reply: Halo}\n", "reply_templates: unknown category 'parkir'"),
+    ("reply_templates:\n  jalan: {reply: 'Halo {nama}'}\n", "reply_templates.jalan.reply"),
+    ("reply_templates:\n  default: {greet: Halo}\n", "reply_templates.default.greet"),
+])
+def test_bad_reply_templates_name_the_field(templates, field):
+    with pytest.raises(JurisdictionError) as err:
+        parse_jurisdiction(MINIMAL + templates, "test.yaml")
+    assert field in str(err.value)

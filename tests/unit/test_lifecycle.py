@@ -14,7 +14,7 @@ from domain.case import Status, replay, submission_event
 from domain.commands import Command
 from domain.complaint import Complaint
 from domain.events import Actor
-from domain.lifecycle import ALLOWED, UnknownCase, decide, decide_submission
+from domain.lifecycle import ALLOWED, UnknownCase, allowed_actions, decide, decide_submission
 
 pytestmark = pytest.mark.unit
 
@@ -187,3 +187,35 @@ def test_random_command_sequences_keep_the_case_valid(steps):
         assert decide(case, c, J, now + timedelta(seconds=1)) == []
     # Replay of the produced events rebuilds the same state, event by event or all at once.
     assert replay(list(events)) == case
+
+
+def test_allowed_actions_follow_role_agency_and_status():
+    case, events = opened()  # routed to PUPR-KOTA
+    assert allowed_actions(case, OFFICER) == ["acknowledge", "reply", "request_info", "add_note", "transfer",
+                                              "not_our_authority", "resolve"]
+    assert "reassign" in allowed_actions(case, SUPERVISOR)
+    assert allowed_actions(case, OTHER_OFFICER) == []  # another agency's case: nothing
+    assert allowed_actions(case, Actor(role="admin", id="root")) == []
+    assert set(allowed_actions(case, COORDINATOR)) >= {"reject", "merge", "reassign", "resolve"}
+    assert "dispatch" not in allowed_actions(case, COORDINATOR)  # only a received case is dispatched
+    case = run(case, events, cmd(1, "resolve", OFFICER, resolution="Sudah ditambal."))
+    assert allowed_actions(case, OFFICER) == ["add_note"]
+
+
+@given(st.lists(st.sampled_from(sorted(ALLOWED)), max_size=6), st.sampled_from([OFFICER, SUPERVISOR, OTHER_OFFICER,
+                                                                                 COORDINATOR]))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_an_offered_action_is_never_refused_for_role_or_status(kinds, actor):
+    """What the workspace offers, the case agent accepts (unless its own fields are wrong)."""
+    case, events = opened()
+    fields = {"reply": {"message": "Pesan"}, "request_info": {"question": "Tanya"}, "add_note": {"text": "N"},
+              "transfer": {"agency": "DINKES", "reason": "Bukan jalan"}, "not_our_authority": {"reason": "Bukan kami"},
+              "resolve": {"resolution": "Selesai"}, "reassign": {"assignee": "budi"}, "dispatch": {"agency": "DPUPR"},
+              "reject": {"reason": "Bukan wewenang"}, "merge": {"into": "BKL-ZZZZZ-ZZZZZ"}}
+    for n, kind in enumerate(kinds):
+        offered = allowed_actions(case, actor)
+        if kind not in offered or kind in ("accept", "reopen", "citizen_reply"):
+            continue
+        before = len(events)
+        case = run(case, events, cmd(n, kind, actor, **fields.get(kind, {})))
+        assert events[before].type != ev.COMMAND_REJECTED, (kind, events[before].payload)

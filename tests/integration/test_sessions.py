@@ -1,0 +1,56 @@
+"""Staff sessions against an API of their own with strict settings: sign-in attempts limited per address,
+page sessions ending after a short idle time. (The session-wide API allows many sign-ins from 127.0.0.1.)"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import httpx
+import pytest
+
+from api.accounts import AccountStore
+from tests.integration.test_staff_pages import sign_in
+from tests.integration.test_web_intake import csrf_of
+from tests.support import free_port, start_api
+
+pytestmark = pytest.mark.integration
+PASSWORD = "Sesi-Singkat-Bengkulu-9"
+IDLE_S = 2
+SIGN_INS = 4
+
+
+@pytest.fixture(scope="module")
+def strict(stack, logs_dir):
+    settings = stack.model_copy(update={"api_port": free_port(), "staff_idle_s": IDLE_S,
+                                        "login_rate_limit": f"{SIGN_INS}/minute"})
+    api = start_api(settings, logs_dir, name="api-strict")
+    store = AccountStore.from_settings(settings)
+    usernames = [f"ses-{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    for username in usernames:
+        store.add(username, "officer", "DLHK", PASSWORD)
+    store.close()
+    yield settings, usernames
+    api.stop()
+
+
+def test_an_idle_page_session_ends_and_sign_ins_are_limited_per_address(strict):
+    settings, (first, second) = strict
+    with httpx.Client(base_url=settings.base_url, timeout=30) as pages:
+        assert sign_in(pages, first, PASSWORD).status_code == 303  # attempt 1
+        assert pages.get("/petugas").status_code == 200
+        time.sleep(IDLE_S + 1.5)
+        assert pages.get("/petugas").headers.get("location") == "/petugas/masuk"  # idle too long
+
+        # Attempts 2-4, wrong, for two usernames: neither account is locked yet (5 failures lock one) ...
+        for username in (first, second, second):
+            answer = pages.post("/api/v1/auth/token", data={"username": username, "password": "salah-semua"})
+            assert answer.status_code == 401
+        # ... but this address has used its attempts: the right password is refused too, on the API and the page.
+        limited = pages.post("/api/v1/auth/token", data={"username": first, "password": PASSWORD})
+        assert limited.status_code == 429, limited.text
+        assert 0 < int(limited.headers["Retry-After"]) <= 60
+        page = pages.post("/petugas/masuk", data={"csrf": csrf_of(pages.get("/petugas/masuk").text),
+                                                  "username": first, "password": PASSWORD})
+        assert page.status_code == 429 and "Terlalu banyak percobaan masuk" in page.text
+        assert pages.get("/petugas").headers.get("location") == "/petugas/masuk"
