@@ -4,8 +4,6 @@ tracking page, follows the case until it is routed, and switches the page to Eng
 from __future__ import annotations
 
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 
@@ -13,25 +11,7 @@ from tests.integration.test_web_intake import jpeg_with_gps
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# Without the background-networking flags Chromium keeps trying hosts this closed network refuses.
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("chromium is not installed: `make test` installs it (apt-get install chromium) when run as root")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield instance
-        instance.close()
-
-
-def test_submit_with_a_photo_and_follow_the_case(browser, client, stack, tmp_path):
+def test_submit_with_a_photo_and_follow_the_case(browser, client, stack, tmp_path, artifacts):
     photo = tmp_path / "jalan-rusak.jpg"
     photo.write_bytes(jpeg_with_gps())
     page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
@@ -51,7 +31,7 @@ def test_submit_with_a_photo_and_follow_the_case(browser, client, stack, tmp_pat
     tracking_id = page.locator("#tracking-id").inner_text()
     assert re.fullmatch(r"BKL-[0-9A-Z]{5}-[0-9A-Z]{5}", tracking_id)
     tracking_link = page.url
-    page.screenshot(path=str(tmp_path / "tracking.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "citizen-tracking.png"), full_page=True)
 
     # Follow the tracking link later, as the citizen would: the case reaches its agency.
     for _ in range(60):
@@ -68,6 +48,5 @@ def test_submit_with_a_photo_and_follow_the_case(browser, client, stack, tmp_pat
     page.get_by_role("link", name="English").click()
     assert page.locator("#status").inner_text() == "Sent to the agency"
     assert "kunci=" in page.url  # the switch keeps the secret link working
-    page.screenshot(path=str(tmp_path / "tracking-en.png"), full_page=True)
-    print(f"screenshots in {tmp_path}")
+    page.screenshot(path=str(artifacts / "citizen-tracking-en.png"), full_page=True)
     page.close()

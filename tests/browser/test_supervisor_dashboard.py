@@ -7,13 +7,12 @@ import uuid
 import pytest
 
 from api.accounts import AccountStore
-from tests.browser.test_citizen_journey import browser  # noqa: F401 - the shared chromium fixture
 from tests.integration.test_lifecycle import Case, headers
 
 pytestmark = pytest.mark.browser
 
 
-def test_supervisor_signs_in_and_sees_the_dashboard(browser, client, es, stack, tmp_path):  # noqa: F811
+def test_supervisor_signs_in_and_sees_the_dashboard(browser, client, es, stack, artifacts):
     username, password = f"sari-{uuid.uuid4().hex[:6]}", "Kepala-Seksi-Jalan-2026"
     store = AccountStore.from_settings(stack)
     store.add(username, "supervisor", "PUPR-KOTA", password)
@@ -38,8 +37,7 @@ def test_supervisor_signs_in_and_sees_the_dashboard(browser, client, es, stack, 
         page.reload()
     row = page.locator("#performance tbody tr").first
     assert row.locator("th").inner_text() == "PUPR-KOTA"
-    page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
-    print(f"screenshot: {tmp_path / 'dashboard.png'}")
+    page.screenshot(path=str(artifacts / "supervisor-dashboard.png"), full_page=True)
     page.get_by_role("button", name="Keluar").click()
     page.wait_for_url("**/petugas/masuk")
     page.close()
