@@ -12,6 +12,7 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from aduan.settings import Settings
 from search.indices import ensure_cases_index
+from search.public import PUBLIC_MAPPINGS
 
 FOREVER = {"retention.ms": "-1", "retention.bytes": "-1"}
 
@@ -67,6 +68,9 @@ def ensure_indices(settings: Settings, log: Callable[[str], None] = print) -> No
     try:
         index = ensure_cases_index(es, settings.indices.cases, settings.index_shards, settings.index_replicas)
         log(f"index {settings.indices.cases} -> {index}")
+        public = ensure_cases_index(es, settings.indices.public_cases, settings.index_shards, settings.index_replicas,
+                                    PUBLIC_MAPPINGS)
+        log(f"index {settings.indices.public_cases} -> {public}")
     finally:
         es.close()
 

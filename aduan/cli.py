@@ -23,6 +23,8 @@ projections_cli = typer.Typer(help="The Elasticsearch projections of the case lo
 cli.add_typer(projections_cli, name="projections")
 users_cli = typer.Typer(help="Staff accounts of the officer workspace (for administrators).", no_args_is_help=True)
 cli.add_typer(users_cli, name="users")
+open311_cli = typer.Typer(help="Keys of Open311 GeoReport v2 clients (for administrators).", no_args_is_help=True)
+cli.add_typer(open311_cli, name="open311")
 
 Services = Annotated[
     list[str] | None,
@@ -220,6 +222,52 @@ def users_list() -> None:
     for a in accounts:
         typer.echo(f"{a.username:24} {a.role:12} {a.agency or '-':16} {'yes' if a.disabled else 'no':9} "
                    f"{'until ' + a.locked_until.isoformat(timespec='seconds') if a.locked(now) else 'no'}")
+
+
+@open311_cli.command("add-key")
+def open311_add_key(
+    name: Annotated[str, typer.Argument(help="who the key is for: 3-64 characters of a-z, 0-9, dot, underscore, "
+                                             "hyphen")],
+    key: Annotated[str | None, typer.Option(help="use this key (at least 20 characters) instead of a random one")]
+    = None,
+) -> None:
+    """Create an Open311 API key and print it (once: only its hash is kept). Clients send it as `api_key`
+    when they POST a service request."""
+    store = _account_store()
+    try:
+        made = store.add_api_key(name, key)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        store.close()
+    typer.echo(made)
+
+
+@open311_cli.command("revoke-key")
+def open311_revoke_key(name: Annotated[str, typer.Argument(help="the key's name")]) -> None:
+    """Revoke an Open311 API key: requests with it are refused (403) from now on."""
+    store = _account_store()
+    try:
+        store.revoke_api_key(name)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        store.close()
+    typer.echo(f"revoked the key {name}")
+
+
+@open311_cli.command("list-keys")
+def open311_list_keys() -> None:
+    """List the Open311 keys by name, with when each was made and revoked (never the keys themselves)."""
+    store = _account_store()
+    try:
+        keys = store.api_keys()
+    finally:
+        store.close()
+    typer.echo(f"{'name':24} {'created':26} revoked")
+    for k in keys:
+        typer.echo(f"{k.name:24} {k.created_at.isoformat(timespec='seconds'):26} "
+                   f"{k.revoked_at.isoformat(timespec='seconds') if k.revoked_at else 'no'}")
 
 
 @cli.command()

@@ -111,6 +111,7 @@ DEMO_ACCOUNTS = [
     ("koordinator", "coordinator", None),
     ("admin", "admin", None),
 ]
+DEMO_OPEN311_KEY = ("demo-client", "demo-open311-bengkulu-2026")  # noqa: S105 - published on purpose, demo only
 
 
 def ensure_demo_accounts(settings, log: Callable[[str], None] = print) -> None:
@@ -124,5 +125,8 @@ def ensure_demo_accounts(settings, log: Callable[[str], None] = print) -> None:
             if username not in existing:
                 store.add(username, role, agency, DEMO_PASSWORD)
         log(f"demo accounts: {', '.join(u for u, _, _ in DEMO_ACCOUNTS)} (password {DEMO_PASSWORD})")
+        if DEMO_OPEN311_KEY[0] not in {k.name for k in store.api_keys()}:
+            store.add_api_key(*DEMO_OPEN311_KEY)
+        log(f"demo Open311 api_key: {DEMO_OPEN311_KEY[1]}")
     finally:
         store.close()

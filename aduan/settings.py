@@ -60,10 +60,12 @@ class Settings(BaseSettings):
                               " or postgresql+psycopg://user:pass@host/db for deployments")
     login_max_failures: int = Field(5, ge=1, le=100, description="wrong passwords in a row that lock an account")
     login_lock_s: int = Field(15 * 60, ge=1, description="how long a locked account refuses every password")
-    login_rate_limit: str = Field("20/minute", description="sign-in attempts allowed per client address (per API "
+    login_rate_limit: str = Field("20/minute", description="failed sign-ins allowed per client address (per API "
                                   "process, pages and API together), in the `limits` notation")
 
     # Intake
+    scorecard_min_cases: int = Field(10, ge=1, description="cases an agency or regency needs in a period to be "
+                                     "ranked on the public scorecards (fewer: listed, not ranked)")
     submit_rate_limit: str = Field("10/minute", description="anonymous submissions allowed per client address "
                                    "(per API process), in the `limits` notation: 10/minute, 100/hour, ...")
     media_dir: Path = Field(REPO_ROOT / "var" / "media", description="where citizens' photos are stored")
@@ -131,3 +133,4 @@ class Indices:
 
     def __init__(self, prefix: str) -> None:
         self.cases = f"{prefix}cases"
+        self.public_cases = f"{prefix}public-cases"  # resolved, non-confidential cases, scrubbed (domain.public)

@@ -16,12 +16,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aduan.jurisdiction_file import load_jurisdiction
 from aduan.settings import Settings
-from api import staff_web, web
+from api import public_web, staff_web, web
 from api.accounts import AccountStore
 from api.deps import Services
+from api.logs import keep_query_strings_out_of_logs
 from api.photos import PhotoStore
 from api.ratelimit import sign_in_limiter, submission_limiter
-from api.routes import auth, complaints, health, officer, reference
+from api.routes import auth, complaints, health, officer, open311, public, reference
 from api.schemas import ComplaintCreate
 from producers.intake import CommandSender, Intake
 from producers.kafka import EventProducer
@@ -31,6 +32,7 @@ from search.cases import BatchingCaseWriter
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     jurisdiction = load_jurisdiction(settings.jurisdiction_file)
+    keep_query_strings_out_of_logs()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -66,11 +68,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.include_router(web.router)
     app.include_router(staff_web.router)
+    app.include_router(public_web.router)
     app.add_exception_handler(staff_web.SignedOut, lambda request, exc: RedirectResponse(staff_web.LOGIN, 303))
     app.include_router(health.router)
     app.include_router(reference.router)
     app.include_router(complaints.router)
     app.include_router(officer.router)
+    app.include_router(public.router)
+    app.include_router(open311.router)
     app.include_router(auth.router)
     app.openapi = lambda: _openapi_with_complaint_schema(app)
     return app
@@ -139,7 +144,7 @@ class BodyLimit:
 
 async def http_error(request: Request, exc: StarletteHTTPException):
     """Pages get a page in the visitor's language; the API keeps its JSON errors."""
-    if request.url.path.startswith(("/api/", "/healthz", "/readyz", "/static/")):
+    if request.url.path.startswith(("/api/", "/healthz", "/readyz", "/static/", "/open311/")):
         return await http_exception_handler(request, exc)
     from api.i18n import translator
 

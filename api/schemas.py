@@ -159,6 +159,10 @@ class OfficerCase(BaseModel):
     breached: bool = False
     escalated: bool = False
     photos: list[str] = Field([], description="URLs of the photos, for staff in scope")
+    photo_ids: list[str] = Field([], description="the photos' ids, in the order of `photos`")
+    public_photos: list[str] = Field([], description="ids of the photos published on the public case page")
+    attributes: dict[str, str] = Field({}, description="answers to the category's extra questions")
+    media_url: str | None = None
     deadlines: list[Deadline]
     timeline: list[StaffTimelineItem]
     actions: list[str] = Field(description="the commands the caller's role allows in the case's present status")

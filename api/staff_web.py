@@ -11,6 +11,7 @@ session: nothing of the anonymous one carries over.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlencode
@@ -39,7 +40,7 @@ ACTION_WAIT_S = 5.0
 ACTION_FIELDS = {"acknowledge": (), "reply": ("message",), "request_info": ("question",), "add_note": ("text",),
                  "transfer": ("agency", "reason"), "not_our_authority": ("reason",), "resolve": ("resolution",),
                  "reassign": ("assignee",), "dispatch": ("agency",), "reject": ("reason", "refer_to"),
-                 "merge": ("into",)}
+                 "merge": ("into",), "make_confidential": ("reason",), "publish_photo": ("photo_id",)}
 
 
 class SignedOut(Exception):
@@ -72,7 +73,7 @@ async def login(request: Request, services: ServicesDep, csrf: str = Form(""), u
                 password: str = Form("")) -> Response:
     check_csrf(request, csrf)
     try:
-        services.sign_in_limiter.check(request)
+        services.sign_in_limiter.refuse_when_over(request)
     except HTTPException as exc:
         return render(request, "staff_login.html", 429, error="throttled", wait=exc.headers["Retry-After"],
                       username=username)
@@ -83,6 +84,7 @@ async def login(request: Request, services: ServicesDep, csrf: str = Form(""), u
     except AccountLocked as exc:
         return render(request, "staff_login.html", 429, error="locked", wait=exc.retry_after_s, username=username)
     if account is None:
+        services.sign_in_limiter.count(request)
         return render(request, "staff_login.html", 401, error="wrong", username=username)
     lang = request.session.get("lang")
     request.session.clear()  # a fresh session at sign-in: nothing of the anonymous one carries over
@@ -114,21 +116,38 @@ async def performance_page(request: Request, services: ServicesDep, actor: Staff
                   scope=agency or services.jurisdiction.name)
 
 
+UNFILLED = ("lengkapi dulu bagian templat {parts} / fill in the template's {parts} first")
+
+
+def _unfilled_template_parts(jurisdiction, case, kind: str, body: dict) -> str:
+    """The template's "[describe ...]" parts still in the text, so they never reach the citizen as such."""
+    if kind not in ("reply", "request_info", "resolve"):
+        return ""
+    template = jurisdiction.reply_template(kind, case.complaint.category, case.case_id, case.agency)
+    text = body.get(ACTION_FIELDS[kind][0], "")
+    return ", ".join(part for part in re.findall(r"\[[^\[\]]{3,}\]", template) if part in text)
+
+
 @router.get("", response_class=HTMLResponse)
 async def queue_page(request: Request, services: ServicesDep, actor: StaffPageDep, view: str = "",
                      category: str = "", regency: str = "", state: str = "", q: str = "",
-                     page: int = 1) -> HTMLResponse:
-    """The queue: one tab per view with its count, filters, nearest deadline first, 25 a page."""
-    view = view if view in VIEWS else ("verification" if actor.role == "coordinator" else "agency")
+                     page: str = "1") -> HTMLResponse:
+    """The queue: one tab per view with its count, filters, nearest deadline first, 25 a page. Unknown
+    values in the address are ignored, not errors: a page is always shown."""
+    views = [v for v in VIEWS if v != "verification" or actor.role == "coordinator"]
+    view = view if view in views else ("verification" if actor.role == "coordinator" else "agency")
     state = state if state in {s.value for s in Status} else ""
     category = category if services.jurisdiction.category(category) else ""
     regency = regency if services.jurisdiction.regency(regency) else ""
     q = q.strip()[:200]
+    filters_ = QueueFilters(category or None, regency or None, state or None, q or None)
+    asked = int(page) if page.isdigit() else 1
     found = await read_queue(services.es, services.settings.indices.cases, actor, view,  # type: ignore[arg-type]
-                             QueueFilters(category or None, regency or None, state or None, q or None),
-                             datetime.now(UTC), max(1, page))
+                             filters_, datetime.now(UTC), asked)
+    if asked > found.pages:  # past the last page (the queue shrank meanwhile): show the last one
+        found = await read_queue(services.es, services.settings.indices.cases, actor, view,  # type: ignore[arg-type]
+                                 filters_, datetime.now(UTC), found.pages)
     filters = {k: v for k, v in {"category": category, "regency": regency, "state": state, "q": q}.items() if v}
-    views = [v for v in VIEWS if v != "verification" or actor.role == "coordinator"]
     return render(request, "staff_queue.html", actor=actor, found=found, view=view, views=views, filters=filters,
                   items=[queue_item(c, d) for c, d in zip(found.cases, found.due, strict=True)],
                   link=lambda **changes: f"{QUEUE}?{urlencode({**filters, 'view': view, **changes})}",
@@ -143,7 +162,11 @@ async def case_page(request: Request, case_id: str, services: ServicesDep, actor
     if "reassign" in view.actions and services.accounts is not None:
         officers = [a.username for a in await run_in_threadpool(services.accounts.list)
                     if a.agency == case.agency and a.role in ("officer", "supervisor") and not a.disabled]
-    notice = request.session.pop("staff_notice", None)
+    notice = request.session.get("staff_notice")
+    if notice and notice.get("case") == case.case_id:  # another tab's notice stays for its own case
+        request.session.pop("staff_notice")
+    else:
+        notice = None
     return render(request, "staff_case.html", actor=actor, case=view, officers=officers, notice=notice,
                   fields=ACTION_FIELDS)
 
@@ -164,7 +187,10 @@ async def case_action(request: Request, case_id: str, services: ServicesDep, act
     if kind not in ACTION_FIELDS:
         raise HTTPException(422, "Tindakan tidak dikenal / unknown action")
     body = {"type": kind, **{f: str(form[f]).strip() for f in ACTION_FIELDS[kind] if str(form.get(f, "")).strip()}}
+    unfilled = _unfilled_template_parts(services.jurisdiction, case, kind, body)
     try:
+        if unfilled:
+            raise RequestValidationError([{"loc": (ACTION_FIELDS[kind][0],), "msg": UNFILLED.format(parts=unfilled)}])
         command = build_command(case.case_id, actor, body, datetime.now(UTC).isoformat())
     except RequestValidationError as exc:
         notice = {"kind": "refused", "text": "; ".join(f"{e['loc'][-1]}: {e['msg']}" for e in exc.errors())}
@@ -173,5 +199,5 @@ async def case_action(request: Request, case_id: str, services: ServicesDep, act
         applied, refusal = await await_outcome(services, case.case_id, command.command_id, ACTION_WAIT_S)
         notice = {"kind": "refused", "text": refusal} if refusal else \
             {"kind": "applied" if applied else "pending", "text": ""}
-    request.session["staff_notice"] = notice
+    request.session["staff_notice"] = {**notice, "case": case.case_id}
     return RedirectResponse(f"/petugas/kasus/{case.case_id}", status_code=303)

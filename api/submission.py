@@ -41,6 +41,16 @@ def check_codes(body: ComplaintCreate, jurisdiction: Jurisdiction) -> None:
         errors.append(_invalid(("regency",), body.regency, "kabupaten/kota tidak dikenal / unknown regency"))
     elif body.district is not None and body.district not in {d.code for d in regency.districts}:
         errors.append(_invalid(("district",), body.district, "kecamatan tidak dikenal / unknown district"))
+    category = jurisdiction.category(body.category)
+    if category is not None:
+        known = {a.code: a for a in category.attributes}
+        for code, answer in body.attributes.items():
+            problem = known[code].invalid(answer) if code in known else "this category asks for no such attribute"
+            if problem:
+                errors.append(_invalid(("attributes", code), answer, problem))
+        for code, attribute in known.items():
+            if attribute.required and not body.attributes.get(code):
+                errors.append(_invalid(("attributes", code), None, "wajib diisi / required"))
     if errors:
         raise RequestValidationError(errors)
 

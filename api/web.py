@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -55,6 +56,7 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
         "t": translator(lang), "lang": lang, "csrf": csrf_token(request), "jurisdiction": services.jurisdiction,
         "other_lang": other, "switch_url": str(request.url.include_query_params(lang=other)),
         "local": lambda dt: dt.astimezone(zone).strftime("%d-%m-%Y %H:%M") if dt else "",
+        "parse": lambda text: datetime.fromisoformat(text) if text else None,
         **context,
     }, status_code=status_code)
 

@@ -74,6 +74,7 @@ class Case(BaseModel):
     command_ids: tuple[str, ...] = ()  # every command applied or refused, so a repeat changes nothing
     sla_fired: tuple[str, ...] = ()  # the SLA alarms recorded (clock, its start, level): each fires once
     escalated: bool = False  # raised to the coordinators after a second breach
+    public_photos: tuple[str, ...] = ()  # photos an officer allowed on the public page
     timeline: tuple[TimelineEntry, ...] = ()
 
 
@@ -119,6 +120,9 @@ _APPLY: dict[str, Callable[[Case, Event], dict[str, Any]]] = {
                                     "refer_to": e.payload.get("refer_to"), "closed_at": e.occurred_at},
     ev.CASE_MERGED: lambda c, e: {"status": Status.MERGED, "merged_into": e.payload["into"],
                                   "closed_at": e.occurred_at},
+    ev.CASE_MADE_CONFIDENTIAL: lambda c, e: {"complaint": c.complaint.model_copy(update={"confidential": True}),
+                                             "public_photos": ()},
+    ev.CASE_PHOTO_PUBLISHED: lambda c, e: {"public_photos": (*c.public_photos, e.payload["photo_id"])},
     ev.COMMAND_REJECTED: lambda c, e: {},
     ev.SLA_WARNING: lambda c, e: {"sla_fired": (*c.sla_fired, e.payload["alarm"])},
     ev.SLA_BREACHED: lambda c, e: {"sla_fired": (*c.sla_fired, e.payload["alarm"])},
@@ -130,7 +134,7 @@ _TEXT_FIELD = {
     ev.CASE_REPLIED: "message", ev.CITIZEN_REPLIED: "message", ev.CASE_INFO_REQUESTED: "question",
     ev.CASE_NOTE_ADDED: "text", ev.CASE_RESOLVED: "resolution", ev.CASE_RETURNED: "reason",
     ev.CASE_REOPENED: "reason", ev.CASE_REJECTED: "reason", ev.COMMAND_REJECTED: "reason",
-    ev.CASE_ROUTED: "reason", ev.CASE_CLOSED: "comment",
+    ev.CASE_ROUTED: "reason", ev.CASE_CLOSED: "comment", ev.CASE_MADE_CONFIDENTIAL: "reason",
 }
 
 

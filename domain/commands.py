@@ -74,6 +74,20 @@ class Reassign(_Command):
     assignee: Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
+class MakeConfidential(_Command):
+    """Keep the case off every public page from now on (e.g. at the reporter's request, or for safety)."""
+
+    type: Literal["make_confidential"] = "make_confidential"
+    reason: Reason
+
+
+class PublishPhoto(_Command):
+    """Allow one of the case's photos on its public page (once checked for faces, plates, homes)."""
+
+    type: Literal["publish_photo"] = "publish_photo"
+    photo_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+
+
 # The citizen who submitted the case (proved by the secret they received at submission).
 class CitizenReply(_Command):
     type: Literal["citizen_reply"] = "citizen_reply"
@@ -116,11 +130,11 @@ class Merge(_Command):
 
 Command = Annotated[
     Acknowledge | Reply | RequestInfo | AddNote | Transfer | NotOurAuthority | Resolve | Reassign
-    | CitizenReply | Accept | Reopen | Dispatch | Reject | Merge,
+    | MakeConfidential | PublishPhoto | CitizenReply | Accept | Reopen | Dispatch | Reject | Merge,
     Field(discriminator="type"),
 ]
 
 STAFF_COMMANDS = {"acknowledge", "reply", "request_info", "add_note", "transfer", "not_our_authority", "resolve",
-                  "reassign"}
+                  "reassign", "make_confidential", "publish_photo"}
 CITIZEN_COMMANDS = {"citizen_reply", "accept", "reopen"}
 COORDINATOR_COMMANDS = {"dispatch", "reject", "merge"}

@@ -60,6 +60,11 @@ class ComplaintDetails(BaseModel):
     reporter: Reporter = Reporter()
     anonymous: bool = False
     confidential: bool = False
+    # Answers to the category's attributes (jurisdiction file; Open311's attribute[code]), checked at intake.
+    attributes: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$")],
+                     Annotated[Text, Field(max_length=500)]] = Field({}, max_length=20)
+    media_url: Annotated[str, StringConstraints(pattern=r"^https?://\S{3,490}$")] | None = Field(
+        None, description="a link to a photo held elsewhere (Open311 clients); never fetched by the server")
 
     @model_validator(mode="after")
     def _location_is_whole(self) -> ComplaintDetails:

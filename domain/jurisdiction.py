@@ -47,12 +47,47 @@ class Agency(_Strict):
     regency: str | None = None  # None: province-wide
 
 
+class AttributeValue(_Strict):
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")
+    name: str = Field(min_length=1)
+
+
+class Attribute(_Strict):
+    """More information a category asks of the reporter (Open311's service attributes)."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")
+    description: str = Field(min_length=1)
+    datatype: Literal["string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"] = "string"
+    required: bool = False
+    values: tuple[AttributeValue, ...] = ()
+
+    @model_validator(mode="after")
+    def _lists_have_values(self) -> Attribute:
+        if self.datatype.endswith("valuelist") != bool(self.values):
+            raise ValueError(f"attribute {self.code}: values go with (and only with) a *valuelist datatype")
+        return self
+
+    def invalid(self, answer: str) -> str | None:
+        """Why `answer` does not fit this attribute, or None."""
+        if self.datatype == "number":
+            try:
+                float(answer)
+            except ValueError:
+                return "not a number"
+        if self.datatype == "singlevaluelist" and answer not in {v.key for v in self.values}:
+            return f"not one of {', '.join(v.key for v in self.values)}"
+        if self.datatype == "multivaluelist" and not set(answer.split(",")) <= {v.key for v in self.values}:
+            return f"not a comma-separated choice of {', '.join(v.key for v in self.values)}"
+        return None
+
+
 class Category(_Strict):
     code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")
     name: str = Field(min_length=1)
     name_en: str = Field(min_length=1)
     description: str = ""
     description_en: str = ""
+    attributes: tuple[Attribute, ...] = ()
 
 
 class RoutingRule(_Strict):

@@ -32,6 +32,8 @@ ALLOWED: dict[str, frozenset[Status]] = {
     "not_our_authority": frozenset({S.ROUTED, S.IN_PROGRESS, S.REOPENED}),
     "resolve": _OPEN,
     "reassign": _OPEN,
+    "make_confidential": frozenset(Status),
+    "publish_photo": frozenset(Status),
     "citizen_reply": _OPEN | {S.RECEIVED},
     "accept": frozenset({S.RESOLVED}),
     "reopen": frozenset({S.RESOLVED}),
@@ -45,7 +47,7 @@ _EVENT_OF = {
     "add_note": ev.CASE_NOTE_ADDED, "transfer": ev.CASE_ROUTED, "not_our_authority": ev.CASE_RETURNED,
     "resolve": ev.CASE_RESOLVED, "reassign": ev.CASE_REASSIGNED, "citizen_reply": ev.CITIZEN_REPLIED,
     "accept": ev.CASE_CLOSED, "reopen": ev.CASE_REOPENED, "dispatch": ev.CASE_ROUTED, "reject": ev.CASE_REJECTED,
-    "merge": ev.CASE_MERGED,
+    "merge": ev.CASE_MERGED, "make_confidential": ev.CASE_MADE_CONFIDENTIAL, "publish_photo": ev.CASE_PHOTO_PUBLISHED,
 }
 _STAFF_ROLES = frozenset({"officer", "supervisor", "coordinator"})
 
@@ -113,7 +115,13 @@ def _role_or_status_refusal(case: Case, kind: str, actor: Actor) -> str | None:
 def allowed_actions(case: Case, actor: Actor) -> list[str]:
     """The commands `actor` may send to `case` in its present status, in a stable order: what the officer
     workspace offers. The case agent still decides each one (the case may have moved on meanwhile)."""
-    return [kind for kind in ALLOWED if _role_or_status_refusal(case, kind, actor) is None]
+    kinds = [kind for kind in ALLOWED if _role_or_status_refusal(case, kind, actor) is None]
+    unpublished = set(case.complaint.photos) - set(case.public_photos)
+    if case.complaint.confidential:
+        kinds = [k for k in kinds if k not in ("make_confidential", "publish_photo")]
+    elif not unpublished:
+        kinds = [k for k in kinds if k != "publish_photo"]
+    return kinds
 
 
 def refusal_reason(case: Case, command: Command, jurisdiction: Jurisdiction, now: datetime) -> str | None:
@@ -127,6 +135,15 @@ def refusal_reason(case: Case, command: Command, jurisdiction: Jurisdiction, now
             return f"unknown agency {command.agency}"
         if kind == "transfer" and command.agency == case.agency:
             return "the case is already with that agency"
+    if kind == "make_confidential" and case.complaint.confidential:
+        return "the case is confidential already"
+    if kind == "publish_photo":
+        if command.photo_id not in case.complaint.photos:
+            return "the case has no such photo"
+        if command.photo_id in case.public_photos:
+            return "that photo is public already"
+        if case.complaint.confidential:
+            return "a confidential case shows nothing in public"
     if kind == "merge" and command.into == case.case_id:
         return "a case cannot be merged into itself"
     if kind == "reopen" and case.resolved_at is not None and now > reply_deadline(case, jurisdiction):

@@ -20,6 +20,7 @@ from domain.case import Case, SequenceError, apply
 from domain.events import Event
 from domain.jurisdiction import Jurisdiction
 from search.documents import case_from_document, index_action
+from search.public import public_actions
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,17 @@ class BatchingCaseWriter:
             self._draining = False
 
 
+async def write_public(es: AsyncElasticsearch, actions: list[dict], require_alias: bool = True) -> None:
+    """The public index's writes and deletes, versioned like the projection's; a stale or repeated one, or
+    the delete of what is not there, is no error."""
+    if not actions:
+        return
+    _, errors = await async_bulk(es, actions, raise_on_error=False, stats_only=False, require_alias=require_alias)
+    real = [e for e in errors if next(iter(e.values())).get("status") not in (404, 409)]
+    if real:
+        raise ProjectionUnavailable(f"public index writes failed for {len(real)} case(s): {real[:3]}")
+
+
 class ProjectionUnavailable(Exception):
     """The index cannot be read or written now; the batch should be tried again later."""
 
@@ -99,12 +111,13 @@ class ProjectionResult:
 
 
 class CaseProjection:
-    """Applies batches of case events to the `cases` index."""
+    """Applies batches of case events to the `cases` index, and to the public index when given one."""
 
     def __init__(self, es: AsyncElasticsearch, alias: str, jurisdiction: Jurisdiction, cache_size: int = 50_000,
-                 is_alias: bool = True) -> None:
+                 is_alias: bool = True, public: str | None = None) -> None:
         self._es = es
         self._alias = alias
+        self._public = public
         self._jurisdiction = jurisdiction
         self._is_alias = is_alias
         self._cache: OrderedDict[str, Case] = OrderedDict()
@@ -134,6 +147,7 @@ class CaseProjection:
         states.update(await self._load([cid for cid, s in states.items() if s is None]))
 
         changed: list[Case] = []
+        public: list[dict] = []
         for case_id, case_events in by_case.items():
             before = states[case_id]
             case, skipped, failed = _advance(before, case_events)
@@ -145,6 +159,12 @@ class CaseProjection:
             result.failed.extend(failed)
             if case is not None and case is not before:
                 changed.append(case)
+                if self._public:
+                    # Stopped clocks only on the public pages: the case's own last time gives the same
+                    # document on every replay.
+                    public += public_actions(self._public, before, case, self._jurisdiction, case.updated_at)
+        # The public index first: if this fails the batch is retried whole, and nothing is left unwritten.
+        await write_public(self._es, public, require_alias=self._is_alias)
         result.written = await write_cases(self._es, self._alias, changed, self._jurisdiction,
                                            require_alias=self._is_alias)
         for case in changed:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain import events as ev
 from domain.case import Case
 from domain.jurisdiction import Jurisdiction
 from domain.sla import case_metrics, next_due
+
+COORDINATORS = "coordinators"  # who a missed dispatch deadline is held against
 
 
 def case_document(case: Case, jurisdiction: Jurisdiction) -> dict[str, Any]:
@@ -31,6 +34,7 @@ def case_document(case: Case, jurisdiction: Jurisdiction) -> dict[str, Any]:
         "updated_at": case.updated_at.isoformat(),
         "due_at": due.isoformat() if (due := next_due(case, jurisdiction)) else None,
         "breached": any(key.endswith("#breach") for key in case.sla_fired),
+        "breached_by": sorted({t.agency or COORDINATORS for t in case.timeline if t.type == ev.SLA_BREACHED}),
         "escalated": case.escalated,
         "metrics": case_metrics(case, jurisdiction),
         "state": case.model_dump(mode="json"),

@@ -36,6 +36,7 @@ CASES_MAPPINGS: dict[str, Any] = {
         "updated_at": {"type": "date"},
         "due_at": {"type": "date"},  # the nearest deadline among running clocks: what queues sort by
         "breached": {"type": "boolean"},  # a deadline of the case was missed (the supervisor's queue)
+        "breached_by": {"type": "keyword"},  # whose deadlines were missed: agencies ("coordinators": dispatch)
         "escalated": {"type": "boolean"},  # raised to the coordinators after a second breach
         # What the case adds to its agency's and officer's performance record (domain.sla.case_metrics).
         "metrics": {"properties": {
@@ -55,10 +56,10 @@ CASES_MAPPINGS: dict[str, Any] = {
 }
 
 
-def cases_index_body(shards: int, replicas: int) -> dict[str, Any]:
+def cases_index_body(shards: int, replicas: int, mappings: dict[str, Any] = CASES_MAPPINGS) -> dict[str, Any]:
     return {
         "settings": {"number_of_shards": shards, "number_of_replicas": replicas, "refresh_interval": "1s"},
-        "mappings": CASES_MAPPINGS,
+        "mappings": mappings,
     }
 
 
@@ -68,10 +69,11 @@ def versions_of(es: Elasticsearch, alias: str) -> dict[str, int]:
     return {name: int(name.rsplit("-v", 1)[1]) for name in found if name.rsplit("-v", 1)[1].isdigit()}
 
 
-def create_next_index(es: Elasticsearch, alias: str, shards: int = 1, replicas: int = 0) -> str:
+def create_next_index(es: Elasticsearch, alias: str, shards: int = 1, replicas: int = 0,
+                      mappings: dict[str, Any] = CASES_MAPPINGS) -> str:
     """A new, empty concrete index for `alias`, numbered after every existing one; not yet aliased."""
     index = f"{alias}-v{max(versions_of(es, alias).values(), default=0) + 1}"
-    es.indices.create(index=index, **cases_index_body(shards, replicas))
+    es.indices.create(index=index, **cases_index_body(shards, replicas, mappings))
     return index
 
 
@@ -84,14 +86,16 @@ def switch_alias(es: Elasticsearch, alias: str, index: str) -> list[str]:
     return [name for name in old if name != index]
 
 
-def ensure_cases_index(es: Elasticsearch, alias: str, shards: int = 1, replicas: int = 0) -> str:
-    """Create the first concrete index behind `alias` unless the alias exists; return its index."""
+def ensure_cases_index(es: Elasticsearch, alias: str, shards: int = 1, replicas: int = 0,
+                       mappings: dict[str, Any] = CASES_MAPPINGS) -> str:
+    """Create the first concrete index behind `alias` unless the alias exists; return its index. (Also
+    for the public index, with its own `mappings`.)"""
     if es.indices.exists_alias(name=alias):
         index = next(iter(es.indices.get_alias(name=alias)))
         # New fields are added in place; a field whose type changed is refused by Elasticsearch, and
         # the answer is `aduan projections rebuild` into a new index.
         try:
-            es.indices.put_mapping(index=index, properties=CASES_MAPPINGS["properties"])
+            es.indices.put_mapping(index=index, properties=mappings["properties"])
         except BadRequestError as exc:
             raise RuntimeError(f"the mapping of {index} differs from this version's: {exc.message}; run "
                                "`aduan projections rebuild`") from exc
@@ -99,7 +103,7 @@ def ensure_cases_index(es: Elasticsearch, alias: str, shards: int = 1, replicas:
     index = f"{alias}-v1"
     if not es.indices.exists(index=index):
         es.indices.create(index=index, aliases={alias: {"is_write_index": True}},
-                          **cases_index_body(shards, replicas))
+                          **cases_index_body(shards, replicas, mappings))
     else:
         es.indices.put_alias(index=index, name=alias, is_write_index=True)
     return index

@@ -19,6 +19,7 @@ from elasticsearch import AsyncElasticsearch
 
 from domain.case import Status
 from domain.events import Actor
+from domain.ids import normalize_case_id
 from search.documents import case_from_document
 
 View = Literal["mine", "agency", "unassigned", "due_soon", "breached", "verification"]
@@ -50,6 +51,10 @@ def in_scope(actor: Actor, agency: str | None) -> bool:
     return actor.role in ("officer", "supervisor") and agency is not None and agency == actor.agency
 
 
+def _received() -> dict[str, Any]:
+    return {"term": {"status": Status.RECEIVED.value}}
+
+
 def _open() -> dict[str, Any]:
     return {"terms": {"status": [s.value for s in OPEN]}}
 
@@ -65,10 +70,14 @@ def view_filter(view: View, actor: Actor, now: datetime) -> dict[str, Any]:
         return {"bool": {"filter": [_open(), {"range": {"due_at": {"gte": now.isoformat(),
                                                                   "lte": (now + DUE_SOON).isoformat()}}}]}}
     if view == "breached":
+        # Past its nearest deadline now, or a deadline of the caller's agency was missed (a case transferred in
+        # after another agency's breach is not this agency's breach).
+        missed = {"term": {"breached": True}} if actor.role == "coordinator" else \
+            {"term": {"breached_by": actor.agency or ""}}
         return {"bool": {"filter": [_open()], "minimum_should_match": 1, "should": [
-            {"term": {"breached": True}}, {"range": {"due_at": {"lt": now.isoformat()}}}]}}
+            missed, {"range": {"due_at": {"lt": now.isoformat()}}}]}}
     if view == "verification":
-        return {"term": {"status": Status.RECEIVED.value}}
+        return _received()
     raise ValueError(f"unknown view {view!r}")
 
 
@@ -93,9 +102,11 @@ def queue_query(actor: Actor, view: View, filters: QueueFilters, now: datetime, 
         must.append({"term": {"status": filters.state}})
     query: dict[str, Any] = {"bool": {"filter": must}}
     if filters.text:
-        query["bool"]["must"] = [{"simple_query_string": {
-            "query": filters.text, "fields": ["case_id^5", "title^2", "description"], "default_operator": "and",
-            "lenient": True}}]
+        words = {"simple_query_string": {"query": filters.text, "fields": ["title^2", "description"],
+                                         "default_operator": "and", "lenient": True}}
+        case_id = normalize_case_id(filters.text)  # as people type it: lower case, no dashes, O for 0
+        query["bool"]["must"] = [{"bool": {"should": [words, {"term": {"case_id": case_id}}],
+                                           "minimum_should_match": 1}} if case_id else words]
 
     def counted(view: View) -> dict[str, Any]:
         chosen = view_filter(view, actor, now)
@@ -116,8 +127,9 @@ def queue_query(actor: Actor, view: View, filters: QueueFilters, now: datetime, 
 
 
 def _without_status(clause: dict[str, Any]) -> dict[str, Any]:
-    """`clause` with its conditions on `status` taken out (the caller's state filter stands instead)."""
-    status_terms = ({"terms": {"status": [s.value for s in OPEN]}}, {"term": {"status": Status.RECEIVED.value}})
+    """`clause` with its open-statuses condition taken out (the caller's state filter stands instead); the
+    verification view keeps its own status, so it lists nothing but received cases under any filter."""
+    status_terms = (_open(),)
     if clause in status_terms:
         return {"match_all": {}}
     if "bool" in clause:

@@ -111,7 +111,8 @@ def _search_client() -> AsyncElasticsearch:
 
 @app.agent(events_topic)
 async def projection_agent(stream):
-    projection = CaseProjection(_search_client(), settings.indices.cases, jurisdiction)
+    projection = CaseProjection(_search_client(), settings.indices.cases, jurisdiction,
+                                public=settings.indices.public_cases)
     async for batch in stream.take(settings.projection_batch, within=0.2):
         parsed: list[Event] = []
         for value in batch:

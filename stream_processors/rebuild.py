@@ -20,6 +20,7 @@ from aduan.settings import Settings
 from domain.events import Event
 from search.cases import CaseProjection
 from search.indices import create_next_index, switch_alias
+from search.public import PUBLIC_MAPPINGS
 
 
 def _read_until(consumer: KafkaConsumer, ends: dict[TopicPartition, int], batch: int):
@@ -49,8 +50,8 @@ async def _project_range(projection: CaseProjection, consumer: KafkaConsumer, en
 
 
 def rebuild(settings: Settings, log: Callable[[str], None] = print, delete_old: bool = False) -> str:
-    """Rebuild the `cases` projection; returns the new index's name."""
-    alias = settings.indices.cases
+    """Rebuild the `cases` projection and the public index beside it; returns the new cases index's name."""
+    alias, public_alias = settings.indices.cases, settings.indices.public_cases
     es = Elasticsearch(settings.es_hosts, request_timeout=60)
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
                              group_id=None, max_partition_fetch_bytes=4 * 1024 * 1024)
@@ -62,9 +63,11 @@ def rebuild(settings: Settings, log: Callable[[str], None] = print, delete_old: 
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
         index = create_next_index(es, alias, settings.index_shards, settings.index_replicas)
+        public = create_next_index(es, public_alias, settings.index_shards, settings.index_replicas, PUBLIC_MAPPINGS)
         ends = consumer.end_offsets(partitions)
         total = sum(ends.values()) - sum(consumer.beginning_offsets(partitions).values())
-        log(f"rebuilding {alias} into {index} from {total} events of {settings.topics.events}")
+        log(f"rebuilding {alias} into {index} and {public_alias} into {public} from {total} events of "
+            f"{settings.topics.events}")
         started, last = time.monotonic(), [0.0]
 
         def progress(done: int) -> None:
@@ -75,10 +78,11 @@ def rebuild(settings: Settings, log: Callable[[str], None] = print, delete_old: 
         async def run() -> tuple[int, list[str]]:
             aes = AsyncElasticsearch(settings.es_hosts, request_timeout=60)
             try:
-                projection = CaseProjection(aes, index, load_jurisdiction(settings.jurisdiction_file), is_alias=False)
+                projection = CaseProjection(aes, index, load_jurisdiction(settings.jurisdiction_file), is_alias=False,
+                                            public=public)
                 done = await _project_range(projection, consumer, ends, settings.projection_batch, progress)
-                es.indices.refresh(index=index)
-                left = switch_alias(es, alias, index)
+                es.indices.refresh(index=f"{index},{public}")
+                left = switch_alias(es, alias, index) + switch_alias(es, public_alias, public)
                 # Events the live projection wrote to the old index while we read: apply them here too.
                 done += await _project_range(projection, consumer, consumer.end_offsets(partitions),
                                              settings.projection_batch, lambda n: None)
@@ -87,7 +91,7 @@ def rebuild(settings: Settings, log: Callable[[str], None] = print, delete_old: 
                 await aes.close()
 
         done, left = asyncio.run(run())
-        log(f"{alias} -> {index} ({done} events in {time.monotonic() - started:.1f} s)")
+        log(f"{alias} -> {index}, {public_alias} -> {public} ({done} events in {time.monotonic() - started:.1f} s)")
         for old in left:
             if delete_old:
                 es.indices.delete(index=old)

@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.accounts.models import AGENCY_ROLES, ROLES, Account, StaffSession
+from api.accounts.models import AGENCY_ROLES, ROLES, Account, ApiKey, StaffSession
 from api.accounts.passwords import check_password
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -198,26 +198,76 @@ class AccountStore:
 
     def session_account(self, token: str, idle_s: float, now: datetime | None = None) -> Account | None:
         """The account of a live page session, which this use keeps alive; None (and the session gone) when it
-        expired, sat idle longer than `idle_s`, or its account was disabled or its sessions ended."""
+        expired, sat idle longer than `idle_s`, or its account was disabled or its sessions ended.
+
+        Statements, not object updates: a sign-out or a disabling in between makes this answer None, never an
+        error. The last use is written at most every `idle_s / 4` seconds (a minute at most), not per request."""
         now = now or _now()
+        key = _hash(token)
         with self._session() as session:
-            found = session.get(StaffSession, _hash(token))
+            found = session.execute(select(StaffSession.username, StaffSession.created_at, StaffSession.last_seen_at,
+                                           StaffSession.expires_at).where(StaffSession.token_hash == key)).first()
             if found is None:
                 return None
-            account = session.scalar(select(Account).where(Account.username == found.username))
-            if found.expires_at <= now or found.last_seen_at + timedelta(seconds=idle_s) < now or account is None \
-                    or account.disabled or found.created_at <= account.sessions_valid_after:
-                session.delete(found)
+            username, created_at, last_seen_at, expires_at = found
+            account = session.scalar(select(Account).where(Account.username == username))
+            if expires_at <= now or last_seen_at + timedelta(seconds=idle_s) < now or account is None \
+                    or account.disabled or created_at <= account.sessions_valid_after:
+                session.execute(delete(StaffSession).where(StaffSession.token_hash == key))
                 session.commit()
                 return None
-            found.last_seen_at = now
-            session.commit()
+            if now - last_seen_at > timedelta(seconds=min(60.0, idle_s / 4)):
+                touched = session.execute(update(StaffSession).where(StaffSession.token_hash == key)
+                                          .values(last_seen_at=now))
+                session.commit()
+                if touched.rowcount == 0:  # ended meanwhile
+                    return None
             return account
 
     def end_session(self, token: str) -> None:
         with self._session() as session:
             session.execute(delete(StaffSession).where(StaffSession.token_hash == _hash(token)))
             session.commit()
+
+    # -- Open311 API keys -----------------------------------------------------------------------------
+
+    def add_api_key(self, name: str, key: str | None = None, now: datetime | None = None) -> str:
+        """A new key for the client `name` (or `key` as given, at least 20 characters); returns it. Only its
+        hash is stored: it cannot be shown again."""
+        name = name.strip().lower()
+        if not USERNAME.match(name):
+            raise AccountError("Nama kunci: 3–64 karakter a-z, 0-9, . _ - / "
+                               "key name: 3-64 characters of a-z, 0-9, . _ -")
+        key = key or secrets.token_urlsafe(24)
+        if len(key) < 20:
+            raise AccountError("Kunci terlalu pendek / a key has at least 20 characters")
+        with self._session() as session:
+            session.add(ApiKey(name=name, key_hash=_hash(key), created_at=now or _now(), revoked_at=None))
+            try:
+                session.commit()
+            except IntegrityError:
+                raise AccountError(f"Nama kunci sudah dipakai / key name {name!r} is taken") from None
+        return key
+
+    def revoke_api_key(self, name: str, now: datetime | None = None) -> None:
+        with self._session() as session:
+            found = session.get(ApiKey, name.strip().lower())
+            if found is None:
+                raise AccountError(f"Kunci tidak ditemukan / no key named {name!r}")
+            found.revoked_at = found.revoked_at or now or _now()
+            session.commit()
+
+    def api_keys(self) -> list[ApiKey]:
+        with self._session() as session:
+            return list(session.scalars(select(ApiKey).order_by(ApiKey.name)))
+
+    def api_key_owner(self, key: str) -> str | None:
+        """The client name of a valid (not revoked) key, or None."""
+        if not key:
+            return None
+        with self._session() as session:
+            found = session.scalar(select(ApiKey).where(ApiKey.key_hash == _hash(key)))
+            return found.name if found is not None and found.revoked_at is None else None
 
     def _verify(self, password_hash: str, password: str) -> bool:
         try:

@@ -36,7 +36,7 @@ def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], services: Servi
     """Exchange a username and password for a bearer token (`Authorization: Bearer …`) valid for
     `expires_in` seconds. After repeated wrong passwords the account is locked for a while (429)."""
     # A plain `def`: argon2 and the database block, so FastAPI runs this in its thread pool.
-    services.sign_in_limiter.check(request)
+    services.sign_in_limiter.refuse_when_over(request)
     if services.accounts is None:
         raise HTTPException(503, "Akun belum tersedia / accounts are not configured")
     try:
@@ -45,6 +45,7 @@ def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], services: Servi
         raise HTTPException(429, LOCKED.format(wait=exc.retry_after_s),
                             headers={"Retry-After": str(exc.retry_after_s)}) from None
     if account is None:
+        services.sign_in_limiter.count(request)
         raise HTTPException(401, BAD_CREDENTIALS, headers={"WWW-Authenticate": "Bearer"})
     settings = services.settings
     actor = Actor(role=account.role, id=account.username, agency=account.agency)

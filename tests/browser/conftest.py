@@ -16,8 +16,10 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "-
 ARTIFACTS = Path(os.environ.get("ADUAN_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """One chromium per test module. Not per session: Playwright's sync API keeps an event loop running
+    while it is open, and later tests that call asyncio.run (the demo loader) would fail."""
     if not Path(CHROMIUM).exists():
         pytest.fail("chromium is not installed: `make test` installs it (apt-get install chromium) when run as root")
     from playwright.sync_api import sync_playwright

@@ -28,7 +28,7 @@ def test_supervisor_signs_in_and_sees_the_dashboard(browser, client, es, stack, 
     page.get_by_label("Kata sandi").fill(password)
     page.get_by_role("button", name="Masuk").click()
     page.wait_for_url("**/petugas")  # signing in leads to the queue
-    page.get_by_role("link", name="Kinerja").click()
+    page.get_by_role("link", name="Kinerja", exact=True).click()
     page.wait_for_url("**/petugas/kinerja")
     for _ in range(20):  # the index shows new cases to searches after its next refresh
         if page.locator("#performance").count():

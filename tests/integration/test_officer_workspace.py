@@ -3,9 +3,9 @@ queues (views, counts, filters, pages), the case page and its action forms."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -36,7 +36,8 @@ def world(client, es, stack):
     run = uuid.uuid4().hex[:6]
     store = AccountStore.from_settings(stack)
     accounts = {"owner": (f"own-{run}", "officer", "PUPR-KOTA"), "other_officer": (f"oth-{run}", "officer", "DINKES"),
-                "other_supervisor": (f"sup-{run}", "supervisor", "DINKES")}
+                "other_supervisor": (f"sup-{run}", "supervisor", "DINKES"),
+                "coordinator": (f"kor-{run}", "coordinator", None), "disabled": (f"dis-{run}", "officer", "PUPR-KOTA")}
     for username, role, agency in accounts.values():
         store.add(username, role, agency, PASSWORD)
     store.close()
@@ -56,11 +57,14 @@ def world(client, es, stack):
         assert sign_in(pages, username, PASSWORD).status_code == 303
         personas[name] = Persona(name, {"Authorization": f"Bearer {token.json()['access_token']}"}, pages)
     personas["no_session"] = Persona("no_session", {}, httpx.Client(base_url=stack.base_url, timeout=30))
-    # Expired: a bearer token and a page session of the owner, both issued longer ago than their lifetime.
+    # Expired: a bearer token issued longer ago than its lifetime, and a page session past its absolute end
+    # (used a moment ago, so not idle).
     owner = Actor(role="officer", id=accounts["owner"][0], agency="PUPR-KOTA")
     store = AccountStore.from_settings(stack)
-    past = datetime.now(UTC) - timedelta(seconds=stack.staff_token_ttl_s + 60)
-    old_session = store.open_session(owner.id, stack.staff_token_ttl_s, now=past)
+    old_session = store.open_session(owner.id, lifetime_s=1)
+    time.sleep(1.2)
+    # Disabled: signed in (token and page) before the account was disabled.
+    store.disable(accounts["disabled"][0])
     store.close()
     expired_pages = httpx.Client(base_url=stack.base_url, timeout=30)
     expired_pages.cookies.set("aduan_session", session_cookie(stack, {"staff_session": old_session,
@@ -76,7 +80,8 @@ def world(client, es, stack):
 
 # What each caller gets: the owning agency's officer, officers and supervisors of another agency, no session,
 # an expired session. Out-of-scope cases are 404 (never 403); a page without a session goes to the sign-in.
-IN, OTHER, NONE = "owner", ("other_officer", "other_supervisor"), ("no_session", "expired")
+IN, OTHER, NONE = ("owner", "coordinator"), ("other_officer", "other_supervisor"), ("no_session", "expired",
+                                                                                  "disabled")
 API_ROUTES = [
     ("GET", "/api/v1/officer/queue?view=agency", 200, 200, "listed"),
     ("GET", "/api/v1/officer/cases/{case}", 200, 404, None),
@@ -93,7 +98,7 @@ PAGE_ROUTES = [
 ]
 
 
-@pytest.mark.parametrize("persona", [IN, *OTHER, *NONE])
+@pytest.mark.parametrize("persona", [*IN, *OTHER, *NONE])
 @pytest.mark.parametrize("method, path, owner_status, other_status, listed", API_ROUTES,
                          ids=[f"{m} {p}" for m, p, *_ in API_ROUTES])
 def test_api_authorization_matrix(world, persona, method, path, owner_status, other_status, listed):
@@ -104,18 +109,18 @@ def test_api_authorization_matrix(world, persona, method, path, owner_status, ot
         answer = client.post(url, json={"type": "add_note", "text": f"catatan {persona}"}, headers=who.api)
     else:
         answer = client.get(url, headers=who.api)
-    expected = owner_status if persona == IN else other_status if persona in OTHER else 401
+    expected = owner_status if persona in IN else other_status if persona in OTHER else 401
     assert answer.status_code == expected, answer.text
     if expected == 401:
         assert answer.headers["www-authenticate"] == "Bearer"
     if listed and expected == 200:
         ids = [item["tracking_id"] for item in answer.json()["items"]]
-        assert (world["case"] in ids) == (persona == IN)
+        assert (world["case"] in ids) == (persona in IN)
     if expected == 404:
         assert world["case"] not in answer.text and "Gorong-gorong" not in answer.text
 
 
-@pytest.mark.parametrize("persona", [IN, *OTHER, *NONE])
+@pytest.mark.parametrize("persona", [*IN, *OTHER, *NONE])
 @pytest.mark.parametrize("method, path, owner_status, other_status, listed", PAGE_ROUTES,
                          ids=[f"{m} {p}" for m, p, *_ in PAGE_ROUTES])
 def test_page_authorization_matrix(world, persona, method, path, owner_status, other_status, listed):
@@ -129,10 +134,10 @@ def test_page_authorization_matrix(world, persona, method, path, owner_status, o
     if persona in NONE:
         assert answer.status_code == 303 and answer.headers["location"] == "/petugas/masuk", answer.text
         return
-    expected = owner_status if persona == IN else other_status
+    expected = owner_status if persona in IN else other_status
     assert answer.status_code == expected, answer.text[:500]
     if listed:
-        assert (world["case"] in answer.text) == (persona == IN)
+        assert (world["case"] in answer.text) == (persona in IN)
     if expected == 404:
         assert "Gorong-gorong" not in answer.text
 
@@ -148,13 +153,20 @@ def test_a_search_for_everything_returns_only_the_officers_agency(world, client,
     seen = []
     for state in ("received", "routed", "in_progress", "waiting_on_citizen", "resolved", "closed", "reopened",
                   "rejected", "merged"):
-        page = client.get("/api/v1/officer/queue", params={"q": "*", "state": state, "size": 100},
-                          headers=other.api).json()
-        seen += page["items"]
+        pages, number = 1, 1
+        while number <= pages:
+            page = client.get("/api/v1/officer/queue", params={"q": "*", "state": state, "size": 100,
+                                                               "page": number}, headers=other.api).json()
+            seen += page["items"]
+            pages, number = page["pages"], number + 1
     assert {item["agency"] for item in seen} == {"DINKES"}
     assert len(seen) == truth
     by_id = client.get("/api/v1/officer/queue", params={"q": world["case"]}, headers=other.api).json()
     assert by_id["total"] == 0 and all(n == 0 for n in by_id["counts"].values())
+    # The owner finds it by its tracking id as people type it: lower case, no dashes, O for 0.
+    typed = world["case"].lower().replace("-", " ").replace("0", "o")
+    found = client.get("/api/v1/officer/queue", params={"q": typed}, headers=world["personas"]["owner"].api).json()
+    assert [item["tracking_id"] for item in found["items"]] == [world["case"]]
 
 
 def test_the_case_shows_who_did_what_and_only_allowed_actions(world, client, es, stack):
@@ -257,4 +269,19 @@ def test_action_forms_show_the_outcome_and_refuse_forgeries(world, client, es, s
     assert reply.status_code == 303
     assert any(t["text"] == "Tim kami meninjau besok pagi." for t in case.view()["timeline"])  # the citizen sees it
     assert pages.post(url, data={"csrf": token, "type": "accept"}).status_code == 422  # not a staff action
+    # A template's "[describe ...]" part left in never reaches the citizen.
+    resolution = case.view()  # before
+    left_in = "Selesai: [uraikan pekerjaan, mis. penambalan lubang, dan tanggalnya]."
+    untouched = pages.post(url, data={"csrf": token, "type": "resolve", "resolution": left_in})
+    assert "[uraikan pekerjaan" in pages.get(untouched.headers["location"]).text  # named in the refusal
+    assert case.view()["status"] == resolution["status"] == "in_progress"
+
+
+def test_secrets_and_search_words_stay_out_of_the_access_log(world, client, api):
+    case_id = world["case"]
+    client.get(f"/lacak/{case_id}", params={"kunci": "rahasia-sekali-123"})
+    client.get("/api/v1/officer/queue", params={"q": "kata-pencarian-xyz"}, headers=world["personas"]["owner"].api)
+    log = wait_for(lambda: (text := api.log_path.read_text(errors="replace")) and
+                   f"/lacak/{case_id}" in text and text, "the requests in the access log")
+    assert "rahasia-sekali-123" not in log and "kata-pencarian-xyz" not in log and "kunci=" not in log
 

@@ -3,6 +3,8 @@ aggregated per agency and per officer, scoped like every officer query."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from tests.integration.test_intake import wait_until_projected
@@ -10,12 +12,14 @@ from tests.integration.test_lifecycle import Case, headers
 
 pytestmark = pytest.mark.integration
 
-# Health complaints go to DINKES, which no other test uses: its record is this test's alone.
+# Health complaints go to DINKES; other tests send it cases too, so the records are read from the moment
+# this test starts (`from`): tests run one after another, so those are this test's cases alone.
 HEALTH = {"category": "kesehatan", "regency": "17.08", "district": None,
           "description": "Puskesmas tutup sebelum jam pelayanan berakhir, warga disuruh pulang."}
 
 
 def test_records_per_agency_and_officer(client, es, stack):
+    since = {"from": datetime.now(UTC).isoformat()}
     officer = headers(stack, "officer", "DINKES", user="rina")
     handled = Case(client, es, stack, **HEALTH)
     handled.staff(officer, type="acknowledge")
@@ -26,12 +30,13 @@ def test_records_per_agency_and_officer(client, es, stack):
     Case(client, es, stack, **HEALTH)  # untouched
     Case(client, es, stack)  # and one for another agency
     wait_until_projected(stack)
+    es.indices.refresh(index=stack.indices.cases)  # the records are aggregations: searches see a refreshed index
 
     metrics = es.get(index=stack.indices.cases, id=handled.id)["_source"]["metrics"]
     assert metrics["handled"] == 1 and metrics["response_met"] == 1 and metrics["resolution_met"] == 1
     assert metrics["rating"] == 4 and metrics["first_response_s"] is not None
 
-    mine = client.get("/api/v1/officer/performance", headers=officer)
+    mine = client.get("/api/v1/officer/performance", params=since, headers=officer)
     assert mine.status_code == 200, mine.text
     body = mine.json()
     assert body["scope"] == "DINKES" and [r["agency"] for r in body["rows"]] == ["DINKES"]
@@ -40,7 +45,8 @@ def test_records_per_agency_and_officer(client, es, stack):
     assert row["within_sla"]["response"] == 1.0 and row["within_sla"]["resolution"] == 1.0
     assert row["breaches"] == 0 and row["reopen_rate"] == 0
 
-    per_officer = client.get("/api/v1/officer/performance", params={"group": "officer"}, headers=officer).json()
+    per_officer = client.get("/api/v1/officer/performance", params={"group": "officer", **since},
+                             headers=officer).json()
     assert [(r["officer"], r["received"]) for r in per_officer["rows"]] == [("rina", 2)]
 
     # Another agency's supervisor sees only their own agency; a coordinator sees every agency.

@@ -243,7 +243,7 @@ def test_users_commands_have_help(args):
 
 
 def test_demo_accounts_pass_the_policy_and_a_rerun_adds_none(tmp_path):
-    from aduan.demo import DEMO_ACCOUNTS, ensure_demo_accounts
+    from aduan.demo import DEMO_ACCOUNTS, DEMO_OPEN311_KEY, ensure_demo_accounts
     from aduan.settings import Settings
     from api.accounts import AccountStore
 
@@ -253,6 +253,8 @@ def test_demo_accounts_pass_the_policy_and_a_rerun_adds_none(tmp_path):
     store = AccountStore.from_settings(settings)
     try:
         assert [(a.username, a.role, a.agency) for a in store.list()] == sorted(DEMO_ACCOUNTS)
+        assert store.api_key_owner(DEMO_OPEN311_KEY[1]) == DEMO_OPEN311_KEY[0]
+        assert len(store.api_keys()) == 1
     finally:
         store.close()
 
@@ -287,3 +289,33 @@ def test_page_sessions_end_when_the_account_is_disabled_and_only_hashes_are_stor
     assert token not in stored and len(stored) == 1 and len(stored[0]) == 64
     store.disable("sari", now=T0 + timedelta(seconds=10))
     assert store.session_account(token, idle_s=600, now=T0 + timedelta(seconds=11)) is None
+
+
+def test_open311_keys_are_stored_as_hashes_and_can_be_revoked(store):
+    key = store.add_api_key("kelurahan-app")
+    assert len(key) >= 20 and store.api_key_owner(key) == "kelurahan-app"
+    with store.engine.connect() as connection:
+        assert key not in str(connection.exec_driver_sql("SELECT * FROM api_keys").all())
+    assert store.api_key_owner(key + "x") is None and store.api_key_owner("") is None
+    with pytest.raises(AccountError, match="taken"):
+        store.add_api_key("kelurahan-app")
+    with pytest.raises(AccountError, match="at least 20"):
+        store.add_api_key("pendek", key="terlalu-pendek")
+    store.revoke_api_key("kelurahan-app")
+    assert store.api_key_owner(key) is None
+    with pytest.raises(AccountError, match="no key"):
+        store.revoke_api_key("tidak-ada")
+
+
+def test_cli_open311_keys(cli_env):
+    made = runner.invoke(cli, ["open311", "add-key", "aplikasi-warga"])
+    assert made.exit_code == 0, made.output
+    key = made.output.strip()
+    assert len(key) >= 20
+    listed = runner.invoke(cli, ["open311", "list-keys"])
+    assert "aplikasi-warga" in listed.output and key not in listed.output
+    assert runner.invoke(cli, ["open311", "revoke-key", "aplikasi-warga"]).exit_code == 0
+    missing = runner.invoke(cli, ["open311", "revoke-key", "tidak-ada"])
+    assert missing.exit_code != 0 and "no key named" in missing.output
+    for args in (["open311"], ["open311", "add-key"], ["open311", "revoke-key"], ["open311", "list-keys"]):
+        assert runner.invoke(cli, [*args, "--help"]).exit_code == 0

@@ -192,14 +192,16 @@ def test_random_command_sequences_keep_the_case_valid(steps):
 def test_allowed_actions_follow_role_agency_and_status():
     case, events = opened()  # routed to PUPR-KOTA
     assert allowed_actions(case, OFFICER) == ["acknowledge", "reply", "request_info", "add_note", "transfer",
-                                              "not_our_authority", "resolve"]
+                                              "not_our_authority", "resolve", "make_confidential"]
     assert "reassign" in allowed_actions(case, SUPERVISOR)
     assert allowed_actions(case, OTHER_OFFICER) == []  # another agency's case: nothing
     assert allowed_actions(case, Actor(role="admin", id="root")) == []
     assert set(allowed_actions(case, COORDINATOR)) >= {"reject", "merge", "reassign", "resolve"}
     assert "dispatch" not in allowed_actions(case, COORDINATOR)  # only a received case is dispatched
     case = run(case, events, cmd(1, "resolve", OFFICER, resolution="Sudah ditambal."))
-    assert allowed_actions(case, OFFICER) == ["add_note"]
+    assert allowed_actions(case, OFFICER) == ["add_note", "make_confidential"]
+    case = run(case, events, cmd(2, "make_confidential", OFFICER, reason="Permintaan pelapor"))
+    assert case.complaint.confidential and allowed_actions(case, OFFICER) == ["add_note"]
 
 
 @given(st.lists(st.sampled_from(sorted(ALLOWED)), max_size=6), st.sampled_from([OFFICER, SUPERVISOR, OTHER_OFFICER,
@@ -211,11 +213,31 @@ def test_an_offered_action_is_never_refused_for_role_or_status(kinds, actor):
     fields = {"reply": {"message": "Pesan"}, "request_info": {"question": "Tanya"}, "add_note": {"text": "N"},
               "transfer": {"agency": "DINKES", "reason": "Bukan jalan"}, "not_our_authority": {"reason": "Bukan kami"},
               "resolve": {"resolution": "Selesai"}, "reassign": {"assignee": "budi"}, "dispatch": {"agency": "DPUPR"},
-              "reject": {"reason": "Bukan wewenang"}, "merge": {"into": "BKL-ZZZZZ-ZZZZZ"}}
+              "reject": {"reason": "Bukan wewenang"}, "merge": {"into": "BKL-ZZZZZ-ZZZZZ"},
+              "make_confidential": {"reason": "Permintaan pelapor"}}
     for n, kind in enumerate(kinds):
         offered = allowed_actions(case, actor)
         if kind not in offered or kind in ("accept", "reopen", "citizen_reply"):
             continue
         before = len(events)
-        case = run(case, events, cmd(n, kind, actor, **fields.get(kind, {})))
+        given = dict(fields.get(kind, {}))
+        if kind == "transfer":  # to an agency other than the one holding it
+            given["agency"] = "DINKES" if case.agency != "DINKES" else "DPUPR"
+        case = run(case, events, cmd(n, kind, actor, **given))
         assert events[before].type != ev.COMMAND_REJECTED, (kind, events[before].payload)
+
+
+def test_photos_are_published_one_by_one_and_a_confidential_case_hides_them_all():
+    photo = "ab" * 16
+    complaint = Complaint(category="jalan-jembatan", description="Jalan berlubang besar di depan pasar",
+                          regency="17.71", district="17.71.01", photos=(photo,))
+    events = decide_submission(None, submission_event(CASE_ID, complaint, T0), J, T0)
+    case = replay(events)
+    assert "publish_photo" in allowed_actions(case, OFFICER)
+    case = run(case, events, cmd(1, "publish_photo", OFFICER, photo_id="cd" * 16))
+    assert events[-1].type == ev.COMMAND_REJECTED and "no such photo" in events[-1].payload["reason"]
+    case = run(case, events, cmd(2, "publish_photo", OFFICER, photo_id=photo))
+    assert case.public_photos == (photo,) and "publish_photo" not in allowed_actions(case, OFFICER)
+    case = run(case, events, cmd(3, "make_confidential", OFFICER, reason="Foto memperlihatkan rumah pelapor"))
+    assert case.complaint.confidential and case.public_photos == ()
+    assert [t.public for t in case.timeline if t.type == ev.CASE_MADE_CONFIDENTIAL] == [False]

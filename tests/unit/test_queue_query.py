@@ -51,3 +51,22 @@ def test_text_goes_to_a_lenient_query_string():
     body = queue_query(OFFICER, "agency", QueueFilters(text='jalan "rusak'), NOW)
     query = body["query"]["bool"]["must"][0]["simple_query_string"]
     assert query["query"] == 'jalan "rusak' and query["lenient"] is True
+
+
+def test_the_verification_view_keeps_its_status_under_a_state_filter():
+    body = queue_query(COORDINATOR, "agency", QueueFilters(state="resolved"), NOW)
+    assert body["aggs"]["views"]["filters"]["filters"]["verification"] == {"term": {"status": "received"}}
+
+
+def test_breached_is_the_callers_agencys_breach_or_past_due():
+    officer = queue_query(OFFICER, "breached", QueueFilters(), NOW)["post_filter"]["bool"]["should"]
+    assert {"term": {"breached_by": "PUPR-KOTA"}} in officer
+    assert {"range": {"due_at": {"lt": NOW.isoformat()}}} in officer
+    coordinator = queue_query(COORDINATOR, "breached", QueueFilters(), NOW)["post_filter"]["bool"]["should"]
+    assert {"term": {"breached": True}} in coordinator
+
+
+def test_a_tracking_id_is_found_as_people_type_it():
+    must = queue_query(OFFICER, "agency", QueueFilters(text="bkl 7k3m9 q2pxz"), NOW)["query"]["bool"]["must"][0]
+    assert {"term": {"case_id": "BKL-7K3M9-Q2PXZ"}} in must["bool"]["should"]
+    assert "should" not in queue_query(OFFICER, "agency", QueueFilters(text="jalan"), NOW)["query"]["bool"]["must"][0]
