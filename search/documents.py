@@ -8,6 +8,7 @@ from domain import events as ev
 from domain.case import Case
 from domain.jurisdiction import Jurisdiction
 from domain.sla import case_metrics, next_due
+from search.text import stems
 
 COORDINATORS = "coordinators"  # who a missed dispatch deadline is held against
 
@@ -28,6 +29,7 @@ def case_document(case: Case, jurisdiction: Jurisdiction) -> dict[str, Any]:
         "confidential": c.confidential,
         "title": c.title,
         "description": c.description,
+        "text_stems": stems(f"{c.title or ''} {c.description}"),
         "location": {"lat": c.lat, "lon": c.lon} if c.lat is not None else None,
         "submitted_at": case.submitted_at.isoformat(),
         "routed_at": case.routed_at.isoformat() if case.routed_at else None,

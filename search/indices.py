@@ -30,6 +30,7 @@ CASES_MAPPINGS: dict[str, Any] = {
         "confidential": {"type": "boolean"},
         "title": {"type": "text"},
         "description": {"type": "text"},
+        "text_stems": {"type": "text"},  # Indonesian stems of title and description (search/text.py)
         "location": {"type": "geo_point"},
         "submitted_at": {"type": "date"},
         "routed_at": {"type": "date"},

@@ -21,6 +21,7 @@ from domain.case import Status
 from domain.events import Actor
 from domain.ids import normalize_case_id
 from search.documents import case_from_document
+from search.text import query_stems
 
 View = Literal["mine", "agency", "unassigned", "due_soon", "breached", "verification"]
 VIEWS: tuple[View, ...] = ("mine", "agency", "unassigned", "due_soon", "breached", "verification")
@@ -104,9 +105,14 @@ def queue_query(actor: Actor, view: View, filters: QueueFilters, now: datetime, 
     if filters.text:
         words = {"simple_query_string": {"query": filters.text, "fields": ["title^2", "description"],
                                          "default_operator": "and", "lenient": True}}
+        either = [words]
+        wanted = query_stems(filters.text)  # any form of the words: "banjir" finds "kebanjiran"
+        if wanted:
+            either.append({"match": {"text_stems": {"query": " ".join(wanted), "operator": "and"}}})
         case_id = normalize_case_id(filters.text)  # as people type it: lower case, no dashes, O for 0
-        query["bool"]["must"] = [{"bool": {"should": [words, {"term": {"case_id": case_id}}],
-                                           "minimum_should_match": 1}} if case_id else words]
+        if case_id:
+            either.append({"term": {"case_id": case_id}})
+        query["bool"]["must"] = [{"bool": {"should": either, "minimum_should_match": 1}}]
 
     def counted(view: View) -> dict[str, Any]:
         chosen = view_filter(view, actor, now)

@@ -231,6 +231,8 @@ def test_queue_views_counts_filters_and_pages(world, client, es, stack):
     first, second = queue(view="agency", size=1), queue(view="agency", size=1, page=2)
     assert first["pages"] == 2 and {first["items"][0]["tracking_id"], second["items"][0]["tracking_id"]} == \
         {cases[0].id, cases[2].id}
+    forms = client.get("/api/v1/officer/queue", params={"q": f"bahaya {run}"}, headers=mine).json()
+    assert forms["total"] == 2  # "berbahaya" in the texts: any form of a word finds it
     assert client.get("/api/v1/officer/queue", params={"view": "everything"}, headers=mine).status_code == 422
     assert client.get("/api/v1/officer/queue", params={"q": '"((('}, headers=mine).status_code == 200  # lenient
 

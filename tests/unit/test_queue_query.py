@@ -49,7 +49,7 @@ def test_a_state_filter_replaces_the_views_open_statuses():
 
 def test_text_goes_to_a_lenient_query_string():
     body = queue_query(OFFICER, "agency", QueueFilters(text='jalan "rusak'), NOW)
-    query = body["query"]["bool"]["must"][0]["simple_query_string"]
+    query = body["query"]["bool"]["must"][0]["bool"]["should"][0]["simple_query_string"]
     assert query["query"] == 'jalan "rusak' and query["lenient"] is True
 
 
@@ -69,4 +69,10 @@ def test_breached_is_the_callers_agencys_breach_or_past_due():
 def test_a_tracking_id_is_found_as_people_type_it():
     must = queue_query(OFFICER, "agency", QueueFilters(text="bkl 7k3m9 q2pxz"), NOW)["query"]["bool"]["must"][0]
     assert {"term": {"case_id": "BKL-7K3M9-Q2PXZ"}} in must["bool"]["should"]
-    assert "should" not in queue_query(OFFICER, "agency", QueueFilters(text="jalan"), NOW)["query"]["bool"]["must"][0]
+    plain = queue_query(OFFICER, "agency", QueueFilters(text="jalan"), NOW)["query"]["bool"]["must"][0]["bool"]
+    assert not any("term" in clause for clause in plain["should"])
+
+
+def test_words_are_also_matched_by_their_stems():
+    should = queue_query(OFFICER, "agency", QueueFilters(text="kebanjiran"), NOW)["query"]["bool"]["must"][0]
+    assert {"match": {"text_stems": {"query": "banjir", "operator": "and"}}} in should["bool"]["should"]
