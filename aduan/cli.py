@@ -323,7 +323,7 @@ def run(
 ) -> None:
     """Everything on one machine: stack, bootstrap, worker(s), API, demo data. Ctrl-C stops it all."""
     from aduan.bootstrap import bootstrap as run_bootstrap
-    from aduan.demo import ensure_demo_accounts, submit_demo_complaints, wait_ready
+    from aduan.demo import ensure_demo_accounts, submit_demo_complaints, wait_ready, work_demo_cases
 
     settings = Settings()
     # Ctrl-C, and a polite SIGTERM, end the loop below and stop everything in `finally`; SIGINT is
@@ -344,6 +344,7 @@ def run(
         if demo_count:
             ensure_demo_accounts(settings, log=typer.echo)
             ids = submit_demo_complaints(settings, demo_count, log=typer.echo)
+            work_demo_cases(settings, ids, log=typer.echo)
             example = f"\nA demo case: {settings.base_url}/api/v1/complaints/{ids[0]}"
         typer.secho(f"\nAduan is running: {settings.base_url}  (API docs: {settings.base_url}/docs){example}\n"
                     "Press Ctrl-C to stop.", fg=typer.colors.GREEN, bold=True)
