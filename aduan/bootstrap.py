@@ -10,6 +10,7 @@ from elasticsearch import Elasticsearch
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
+from aduan.connections import es_options, kafka_options
 from aduan.settings import Settings
 from search.indices import ensure_cases_index
 from search.public import PUBLIC_MAPPINGS
@@ -19,7 +20,7 @@ FOREVER = {"retention.ms": "-1", "retention.bytes": "-1"}
 
 def topic_specs(settings: Settings) -> list[NewTopic]:
     t, n, rf = settings.topics, settings.partitions, settings.replication_factor
-    min_isr = {"min.insync.replicas": str(max(1, rf - 1))}
+    min_isr = {"min.insync.replicas": str(settings.min_insync_replicas or max(1, rf - 1))}
     return [
         # The case log is the record: kept forever (DESIGN.md rule 1).
         NewTopic(t.events, n, rf, topic_configs={**FOREVER, **min_isr}),
@@ -39,23 +40,50 @@ def ensure_topics(settings: Settings, log: Callable[[str], None] = print, timeou
             with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics(missing, timeout_ms=30_000)
             log(f"created topics: {', '.join(s.name for s in missing)}")
-        described = {d["name"]: len(d["partitions"]) for d in admin.describe_topics(
-            [s.name for s in topic_specs(settings)])}
-        for spec in topic_specs(settings):
-            have = described.get(spec.name)
-            if have is not None and have != spec.num_partitions:
-                log(f"warning: topic {spec.name} has {have} partitions, settings ask for "
-                    f"{spec.num_partitions}; left as it is")
+        for problem in topic_mismatches(admin.describe_topics([s.name for s in topic_specs(settings)]),
+                                        topic_specs(settings)):
+            log(f"warning: {problem}; left as it is")
     finally:
         admin.close()
+
+
+def topic_mismatches(described: list[dict], specs: list[NewTopic]) -> list[str]:
+    """How existing topics differ from what the settings ask for (partitions, replication factor): reported,
+    never changed (more partitions would move keys between partitions and break per-case order)."""
+    found = {d["name"]: d for d in described if not d.get("error_code")}
+    problems = []
+    for spec in specs:
+        topic = found.get(spec.name)
+        if topic is None:
+            continue
+        partitions = len(topic["partitions"])
+        if partitions != spec.num_partitions:
+            problems.append(f"topic {spec.name} has {partitions} partitions, settings ask for {spec.num_partitions}")
+        replicas = {len(p["replica_nodes"]) for p in topic["partitions"]}
+        if replicas and replicas != {spec.replication_factor}:
+            problems.append(f"topic {spec.name} has replication factor {sorted(replicas)}, settings ask for "
+                            f"{spec.replication_factor}")
+    return problems
+
+
+def index_mismatches(es: Elasticsearch, alias: str, shards: int, replicas: int) -> list[str]:
+    """How the index behind `alias` differs from the settings' shards and replicas: reported, not changed
+    (shards are fixed at creation; `aduan projections rebuild` makes a new index with the new count)."""
+    problems = []
+    for index, body in es.indices.get_settings(index=alias).items():
+        have = body["settings"]["index"]
+        if int(have["number_of_shards"]) != shards:
+            problems.append(f"index {index} has {have['number_of_shards']} shards, settings ask for {shards}")
+        if int(have["number_of_replicas"]) != replicas:
+            problems.append(f"index {index} has {have['number_of_replicas']} replicas, settings ask for {replicas}")
+    return problems
 
 
 def _admin(settings: Settings, timeout_s: float) -> KafkaAdminClient:
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            return KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap.split(","),
-                                    client_id="aduan-bootstrap", request_timeout_ms=10_000)
+            return KafkaAdminClient(**kafka_options(settings), client_id="aduan-bootstrap", request_timeout_ms=10_000)
         except KafkaError as exc:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Kafka at {settings.kafka_bootstrap} did not answer in {timeout_s:.0f} s: "
@@ -64,13 +92,16 @@ def _admin(settings: Settings, timeout_s: float) -> KafkaAdminClient:
 
 
 def ensure_indices(settings: Settings, log: Callable[[str], None] = print) -> None:
-    es = Elasticsearch(settings.es_hosts, request_timeout=30)
+    es = Elasticsearch(**es_options(settings), request_timeout=30)
     try:
         index = ensure_cases_index(es, settings.indices.cases, settings.index_shards, settings.index_replicas)
         log(f"index {settings.indices.cases} -> {index}")
         public = ensure_cases_index(es, settings.indices.public_cases, settings.index_shards, settings.index_replicas,
                                     PUBLIC_MAPPINGS)
         log(f"index {settings.indices.public_cases} -> {public}")
+        for alias in (settings.indices.cases, settings.indices.public_cases):
+            for problem in index_mismatches(es, alias, settings.index_shards, settings.index_replicas):
+                log(f"warning: {problem}; left as it is")
     finally:
         es.close()
 

@@ -298,8 +298,12 @@ def api(
         _migrate_accounts(settings)  # once here, before the worker processes start
     except Exception as exc:  # noqa: BLE001
         raise _fail(f"the accounts database could not be prepared: {exc}") from None
+    from aduan.logs import logging_config
+
+    config = logging_config(settings)
     uvicorn.run("api.app:create_app", factory=True, host=host or settings.api_host, port=port or settings.api_port,
-                workers=workers, log_level="info", access_log=access_log)
+                workers=workers, log_level="info", access_log=access_log,
+                **({"log_config": config} if config else {}))
 
 
 @cli.command()

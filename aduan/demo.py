@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 import httpx
 
+from aduan.connections import es_options
 from aduan.jurisdiction_file import load_jurisdiction
 from aduan.settings import Settings
 from domain.complaint import Complaint
@@ -68,7 +69,7 @@ def submit_demo_complaints(settings: Settings, count: int, log: Callable[[str], 
     """Put `count` complaints on Kafka; the fixed seed gives the same request ids, so a re-run adds none."""
     rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
     jurisdiction = load_jurisdiction(settings.jurisdiction_file)
-    producer = EventProducer(settings.kafka_bootstrap, settings.kafka_confirm_timeout_s, client_id="aduan-demo")
+    producer = EventProducer.from_settings(settings, client_id="aduan-demo")
     intake = Intake(producer, settings.topics.submissions, jurisdiction.case_prefix)
 
     async def submit_all() -> list[str]:
@@ -104,7 +105,7 @@ def work_demo_cases(settings: Settings, ids: list[str], log: Callable[[str], Non
     from domain.commands import Command
     from domain.events import Actor
 
-    es = Elasticsearch(settings.es_hosts, request_timeout=30)
+    es = Elasticsearch(**es_options(settings), request_timeout=30)
     cases: dict[str, str] = {}
     deadline = time.monotonic() + timeout_s
     try:
@@ -118,7 +119,7 @@ def work_demo_cases(settings: Settings, ids: list[str], log: Callable[[str], Non
     finally:
         es.close()
     command = TypeAdapter(Command).validate_python
-    producer = EventProducer(settings.kafka_bootstrap, settings.kafka_confirm_timeout_s, client_id="aduan-demo")
+    producer = EventProducer.from_settings(settings, client_id="aduan-demo")
     sender = CommandSender(producer, settings.topics.commands)
 
     async def send_all() -> None:

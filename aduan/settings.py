@@ -8,8 +8,9 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -27,15 +28,32 @@ class Settings(BaseSettings):
     topic_prefix: str = Field("", description="prefix of every topic name (isolates test runs)")
     partitions: int = Field(6, ge=1, le=1000, description="partitions of each topic created at start")
     replication_factor: int = Field(1, ge=1, description="replication factor of topics created at start")
+    min_insync_replicas: int | None = Field(None, ge=1, description="min.insync.replicas of topics created at "
+                                            "start (default: replication factor - 1, at least 1)")
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="how clients talk to Kafka: PLAINTEXT locally, SASL_SSL on a cluster")
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = Field(
+        "SCRAM-SHA-512", description="SASL mechanism when the protocol is SASL_*")
+    kafka_sasl_username: str = Field("", description="SASL user")
+    kafka_sasl_password: SecretStr = Field(SecretStr(""), description="SASL password")
+    kafka_ca_file: Path | None = Field(None, description="CA certificate (PEM) the brokers' TLS certificates are "
+                                       "checked against")
     kafka_confirm_timeout_s: float = Field(
         10.0, gt=0, description="longest wait for Kafka to confirm a submission before answering 503"
     )
+    max_pending_submissions: int = Field(500, ge=1, description="submissions and commands an API process lets wait "
+                                         "for Kafka's confirmation at once (its producer buffer, in records); "
+                                         "past it, 503 at once (backpressure)")
 
     # Elasticsearch
     es_url: str = Field("http://127.0.0.1:9200", description="Elasticsearch URL(s), comma-separated")
     index_prefix: str = Field("", description="prefix of every index and alias name")
-    index_shards: int = Field(1, ge=1)
-    index_replicas: int = Field(0, ge=0)
+    index_shards: int = Field(1, ge=1, description="primary shards of indices created at start")
+    index_replicas: int = Field(0, ge=0, description="replicas of indices created at start (1 or more on a cluster)")
+    es_api_key: SecretStr = Field(SecretStr(""), description="Elasticsearch API key (base64 id:key), if used")
+    es_username: str = Field("", description="Elasticsearch user, with es_password, if used")
+    es_password: SecretStr = Field(SecretStr(""), description="Elasticsearch password")
+    es_ca_file: Path | None = Field(None, description="CA certificate (PEM) for Elasticsearch over https")
 
     # Stream processors
     app_id: str = Field("aduan", description="faust application id (consumer group and table prefix)")
@@ -44,6 +62,12 @@ class Settings(BaseSettings):
     session_timeout_s: float = Field(30.0, ge=6, le=300, description="how long a silent worker keeps its "
                                      "partitions before the others take them over (Kafka consumer session)")
     sla_tick_s: float = Field(1.0, gt=0, le=60, description="how often the SLA timer looks for due alarms")
+    worker_metrics_port: int = Field(9464, ge=0, le=65535, description="port of a worker's Prometheus /metrics "
+                                     "(0: none)")
+
+    # Logs
+    log_format: Literal["console", "json"] = Field("console", description="console: lines for people; json: "
+                                                   "one JSON object per line (structlog), for log collectors")
 
     # Secrets
     secret_key: SecretStr = Field(
@@ -85,6 +109,20 @@ class Settings(BaseSettings):
     es_transport_port: int = Field(9300)
     kafka_heap_mb: int = Field(512, ge=128, le=1024)
     es_heap_mb: int = Field(512, ge=256, le=1024)
+
+    @model_validator(mode="after")
+    def _connections_are_whole(self) -> Settings:
+        if self.kafka_security_protocol.startswith("SASL") and not (
+                self.kafka_sasl_username and self.kafka_sasl_password.get_secret_value()):
+            raise ValueError("ADUAN_KAFKA_SASL_USERNAME and ADUAN_KAFKA_SASL_PASSWORD are needed with "
+                             f"ADUAN_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol}")
+        for name in ("kafka_ca_file", "es_ca_file"):
+            path = getattr(self, name)
+            if path is not None and not Path(path).is_file():
+                raise ValueError(f"ADUAN_{name.upper()}: no such file {path}")
+        if self.es_password.get_secret_value() and not self.es_username:
+            raise ValueError("ADUAN_ES_PASSWORD needs ADUAN_ES_USERNAME")
+        return self
 
     def secret(self) -> bytes:
         """The secret key; on first use without one, a random key kept in var/secret_key (0600)."""

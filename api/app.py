@@ -14,12 +14,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from aduan.connections import es_options
 from aduan.jurisdiction_file import load_jurisdiction
 from aduan.settings import Settings
-from api import public_web, staff_web, web
+from api import metrics, public_web, staff_web, web
 from api.accounts import AccountStore
 from api.deps import Services
 from api.logs import keep_query_strings_out_of_logs
+from api.metrics import RequestMetrics
 from api.photos import PhotoStore
 from api.ratelimit import sign_in_limiter, submission_limiter
 from api.routes import auth, complaints, health, officer, open311, public, reference
@@ -36,8 +38,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        producer = EventProducer(settings.kafka_bootstrap, settings.kafka_confirm_timeout_s)
-        es = AsyncElasticsearch(settings.es_hosts, request_timeout=10)
+        producer = EventProducer.from_settings(settings)
+        es = AsyncElasticsearch(**es_options(settings), request_timeout=10)
         app.state.services = Services(
             settings=settings,
             jurisdiction=jurisdiction,
@@ -63,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SessionMiddleware, secret_key=settings.secret().decode(), session_cookie="aduan_session",
                        max_age=24 * 3600, same_site="lax", https_only=settings.cookie_secure)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestMetrics)
     app.add_middleware(BodyLimit, max_bytes=int((settings.max_photo_mb * 3 + 1) * 1024 * 1024))
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.add_exception_handler(StarletteHTTPException, http_error)
@@ -71,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(public_web.router)
     app.add_exception_handler(staff_web.SignedOut, lambda request, exc: RedirectResponse(staff_web.LOGIN, 303))
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(reference.router)
     app.include_router(complaints.router)
     app.include_router(officer.router)
@@ -144,7 +148,7 @@ class BodyLimit:
 
 async def http_error(request: Request, exc: StarletteHTTPException):
     """Pages get a page in the visitor's language; the API keeps its JSON errors."""
-    if request.url.path.startswith(("/api/", "/healthz", "/readyz", "/static/", "/open311/")):
+    if request.url.path.startswith(("/api/", "/healthz", "/readyz", "/static/", "/open311/", "/metrics")):
         return await http_exception_handler(request, exc)
     from api.i18n import translator
 

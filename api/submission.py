@@ -13,13 +13,17 @@ from api.schemas import ComplaintAccepted, ComplaintCreate
 from domain.case import Case, apply
 from domain.complaint import Channel, Complaint
 from domain.jurisdiction import Jurisdiction
-from producers.kafka import NotConfirmed
+from producers.kafka import NotConfirmed, Overloaded
 
 log = logging.getLogger(__name__)
 
 UNAVAILABLE = (
     "Pengaduan belum dapat disimpan, silakan coba lagi sebentar lagi. / "
     "Your complaint could not be recorded yet; please try again shortly."
+)
+BUSY = (
+    "Sistem sedang sangat sibuk dan pengaduan Anda belum disimpan; silakan coba lagi sebentar lagi. / "
+    "The system is very busy and your complaint was not recorded; please try again shortly."
 )
 
 
@@ -73,8 +77,11 @@ async def accept_complaint(services, body: ComplaintCreate, uploads: list[tuple[
     complaint = Complaint(**body.model_dump(), channel=channel, photos=tuple(photo_ids))
     try:
         receipt = await services.intake.submit(case_id, complaint)
+    except Overloaded as exc:
+        log.warning("submission refused, Kafka is slow: %s", exc)
+        raise SubmissionUnavailable(BUSY) from exc
     except NotConfirmed as exc:
-        log.error("submission not confirmed by Kafka: %s", exc)
+        log.error("submission of case %s not confirmed by Kafka: %s", case_id, exc)
         raise SubmissionUnavailable(UNAVAILABLE) from exc
     await _write_receipt(services, apply(None, receipt.event))
     secret = citizen_secret(services.settings.secret(), receipt.case_id)

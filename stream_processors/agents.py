@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from elasticsearch import ApiError, AsyncElasticsearch, TransportError
 from pydantic import TypeAdapter, ValidationError
 
+from aduan.connections import es_options
 from domain import events as ev
 from domain.case import Case, apply
 from domain.commands import Command
@@ -27,6 +28,7 @@ from producers.kafka import encode
 from search.cases import CaseProjection, ProjectionResult, ProjectionUnavailable
 from stream_processors.app import app, case_inputs, cases_table, events_topic, jurisdiction, settings
 from stream_processors.dead_letter import reason_of, send_to_dead_letter
+from stream_processors.metrics import EVENTS_FAILED, EVENTS_PROCESSED, count_sla_events
 from stream_processors.sla_timer import SlaDue, index_next_alarm
 
 log = logging.getLogger(__name__)
@@ -80,8 +82,10 @@ async def case_agent(stream):
         try:
             case_id, new_events = _decide(topic, message.key, message.value, case_of)
         except (ValueError, ValidationError, ConflictingSubmission, UnknownCase) as exc:
+            EVENTS_FAILED.labels("case_agent").inc()
             await send_to_dead_letter("case_agent", topic, message.key, message.value, reason_of(exc))
             continue
+        EVENTS_PROCESSED.labels("case_agent").inc()
         case = case_of(case_id)
         if not new_events:
             if case is not None:
@@ -89,14 +93,21 @@ async def case_agent(stream):
                 # not its next alarm: index it again, or its clocks would never fire.
                 index_next_alarm(case)
             continue
+        delivered = []
         for event in new_events:
             case = apply(case, event)
-            await events_topic.send(key=case_id.encode(), value=encode(event))
-        # Events first, state after: a crash in between replays the message, which decides the same
-        # events again (same seq, same event id) and consumers skip what they have. The other order
-        # could lose them. One stream, one message at a time: no other input reads the old state.
+            delivered.append(await events_topic.send(key=case_id.encode(), value=encode(event)))
+        # Events first, state after, and "first" means acknowledged by Kafka (acks=all), not just handed
+        # to the producer: the table's changelog and the events go to different partitions, and a worker
+        # killed between their deliveries could otherwise keep the state and lose its events for good (a
+        # replay finds the state and decides nothing new). A crash before the table write replays the
+        # message, which decides the same events again (same seq, same id); consumers skip what they have.
+        # One stream, one message at a time: no other input reads the old state.
+        for sent in delivered:
+            await sent
         cases_table[case_id] = case.model_dump(mode="json")
         index_next_alarm(case)
+        count_sla_events(new_events)
 
 
 _es: AsyncElasticsearch | None = None
@@ -105,7 +116,7 @@ _es: AsyncElasticsearch | None = None
 def _search_client() -> AsyncElasticsearch:
     global _es
     if _es is None:
-        _es = AsyncElasticsearch(settings.es_hosts, request_timeout=30, retry_on_timeout=True, max_retries=5)
+        _es = AsyncElasticsearch(**es_options(settings), request_timeout=30, retry_on_timeout=True, max_retries=5)
     return _es
 
 
@@ -119,9 +130,12 @@ async def projection_agent(stream):
             try:
                 parsed.append(_parse_event(value))
             except (ValueError, ValidationError) as exc:
+                EVENTS_FAILED.labels("projection_agent").inc()
                 await send_to_dead_letter("projection_agent", events_topic.get_topic_name(), None, value,
                                           reason_of(exc))
         result = await _project_until_done(projection, parsed)
+        EVENTS_PROCESSED.labels("projection_agent").inc(len(parsed) - len(result.failed))
+        EVENTS_FAILED.labels("projection_agent").inc(len(result.failed))
         for event, reason in result.failed:
             await send_to_dead_letter("projection_agent", events_topic.get_topic_name(),
                                       event.case_id.encode(), encode(event), reason)

@@ -10,7 +10,9 @@ import logging
 
 import faust
 
+from aduan.connections import faust_credentials
 from aduan.jurisdiction_file import load_jurisdiction
+from aduan.logs import logging_config
 from aduan.settings import REPO_ROOT, Settings
 
 # One line per Elasticsearch request drowns the worker's own log.
@@ -32,6 +34,7 @@ app = faust.App(
     topic_allow_declare=True,
     producer_acks=-1,
     broker_session_timeout=settings.session_timeout_s,
+    broker_credentials=faust_credentials(settings),
     consumer_auto_offset_reset="earliest",
     key_serializer="raw",
     value_serializer="raw",
@@ -41,6 +44,7 @@ app = faust.App(
     web_in_thread=False,
     # faust's own folder (table metadata), out of the checkout and per app id.
     datadir=str(DATADIR),
+    logging_config=logging_config(settings),
 )
 
 # The case agent reads submissions and commands as one stream: one message at a time per worker,

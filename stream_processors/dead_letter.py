@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import base64
-import logging
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
+from aduan.logs import get_logger
 from producers.kafka import encode
 from stream_processors.app import dead_letter_topic
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 def reason_of(exc: Exception) -> str:
@@ -24,7 +24,11 @@ def reason_of(exc: Exception) -> str:
 
 async def send_to_dead_letter(agent: str, source_topic: str, key: bytes | None, value: bytes | None,
                               reason: str) -> None:
-    log.warning("dead-lettering a message of %s (key %s): %s", source_topic, key, reason)
+    from stream_processors.metrics import DEAD_LETTERS
+
+    DEAD_LETTERS.labels(agent).inc()
+    log.warning("dead_letter", agent=agent, topic=source_topic, case_id=key.decode(errors="replace") if key else None,
+                reason=reason[:500])
     record = {
         "agent": agent,
         "source_topic": source_topic,

@@ -15,6 +15,7 @@ from elasticsearch import AsyncElasticsearch, Elasticsearch
 from kafka import KafkaConsumer, TopicPartition
 from pydantic import ValidationError
 
+from aduan.connections import es_options, kafka_options
 from aduan.jurisdiction_file import load_jurisdiction
 from aduan.settings import Settings
 from domain.events import Event
@@ -52,8 +53,8 @@ async def _project_range(projection: CaseProjection, consumer: KafkaConsumer, en
 def rebuild(settings: Settings, log: Callable[[str], None] = print, delete_old: bool = False) -> str:
     """Rebuild the `cases` projection and the public index beside it; returns the new cases index's name."""
     alias, public_alias = settings.indices.cases, settings.indices.public_cases
-    es = Elasticsearch(settings.es_hosts, request_timeout=60)
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
+    es = Elasticsearch(**es_options(settings), request_timeout=60)
+    consumer = KafkaConsumer(**kafka_options(settings), enable_auto_commit=False,
                              group_id=None, max_partition_fetch_bytes=4 * 1024 * 1024)
     try:
         partitions = [TopicPartition(settings.topics.events, p)
@@ -76,7 +77,7 @@ def rebuild(settings: Settings, log: Callable[[str], None] = print, delete_old: 
                 log(f"  {done}/{total} events ({done / max(time.monotonic() - started, 1e-9):.0f}/s)")
 
         async def run() -> tuple[int, list[str]]:
-            aes = AsyncElasticsearch(settings.es_hosts, request_timeout=60)
+            aes = AsyncElasticsearch(**es_options(settings), request_timeout=60)
             try:
                 projection = CaseProjection(aes, index, load_jurisdiction(settings.jurisdiction_file), is_alias=False,
                                             public=public)

@@ -58,7 +58,11 @@ async def _partitions_moved(sender, assigned, **kwargs) -> None:
 @app.timer(interval=settings.sla_tick_s)
 async def sla_timer() -> None:
     global _alarm_heap, _heap_stale
-    if _heap_stale:
+    if app.tables.recovery.in_recovery:
+        # Partitions taken over are still being read from their changelogs: rebuild once that is done.
+        # (A rebuild between the assignment and the start of recovery would miss their alarms for good.)
+        _heap_stale = True
+    elif _heap_stale:
         _alarm_heap = [(at, case_id) for case_id, at in alarms_table.items() if at is not None]
         heapq.heapify(_alarm_heap)
         _heap_stale = False

@@ -49,6 +49,9 @@ def settings_env(settings: Settings) -> dict[str, str]:
     """The environment that gives a subprocess these settings."""
     env = dict(os.environ)
     for name, value in settings.model_dump().items():
+        if value is None:  # unset: the default (also None) applies
+            env.pop(f"ADUAN_{name.upper()}", None)
+            continue
         env[f"ADUAN_{name.upper()}"] = value.get_secret_value() if hasattr(value, "get_secret_value") else str(value)
     return env
 

@@ -235,18 +235,8 @@ def cleanup(settings: Settings) -> None:
     es.close()
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--count", type=int, default=20_000, help="complaints to push through (default 20000)")
-    parser.add_argument("--concurrency", type=int, default=32, help="concurrent HTTP clients (default 32)")
-    parser.add_argument("--partitions", type=int, default=2, help="partitions of each topic (default 2)")
-    parser.add_argument("--sample", type=int, default=10, help="measure latency on 1 case in SAMPLE (default 10)")
-    parser.add_argument("--rate", type=float, default=0,
-                        help="submissions per second to aim at (default 0: as fast as the clients go); below "
-                             "saturation the latency figures show the pipeline, not a queue")
-    parser.add_argument("--timeout", type=float, default=900, help="give up after this many seconds (default 900)")
-    args = parser.parse_args(argv)
-
+def pipeline(args, workers: int) -> dict:
+    """One run of the pipeline phase with `workers` worker processes, on topics and indices of its own."""
     run = uuid.uuid4().hex[:6]
     settings = Settings().model_copy(update={
         "topic_prefix": f"bench{run}.", "index_prefix": f"bench{run}-", "app_id": f"aduan-bench{run}",
@@ -256,67 +246,105 @@ def main(argv: list[str] | None = None) -> int:
     })
     bootstrap(settings, log=lambda m: None)
     logs = Path(tempfile.mkdtemp(prefix="aduan-bench-"))
-    worker = Process("worker", [sys.executable, "-m", "aduan.cli", "worker", "--loglevel=warn"],
-                     settings_env(settings), logs)
+    procs = [Process(f"worker-{n}", [sys.executable, "-m", "aduan.cli", "worker", "--loglevel=warn"],
+                     settings_env(settings.model_copy(update={"worker_web_port": free_port(),
+                                                              "worker_metrics_port": free_port()})), logs)
+             for n in range(1, workers + 1)]
     api = start_api(settings, logs, extra_args=["--no-access-log"])
     es = Elasticsearch(settings.es_hosts, request_timeout=60)
     try:
         jurisdiction = load_jurisdiction(settings.jurisdiction_file)
         regions = [(r.code, d.code) for r in jurisdiction.regencies for d in r.districts]
-        # Warm up: the worker has joined its group and routes before the clock starts.
-        warm = httpx.post(f"{settings.base_url}/api/v1/complaints", json=payloads(1, regions)[0], timeout=30)
-        warm_id = warm.json()["tracking_id"]
+        # Warm up: every worker has joined the group and cases route before the clock starts.
+        warm_ids = []
+        for body in payloads(4 * args.partitions, regions):
+            warm = httpx.post(f"{settings.base_url}/api/v1/complaints", json=body, timeout=30)
+            warm_ids.append(warm.json()["tracking_id"])
+
         def warm_routed() -> bool:
-            if not worker.alive():
-                raise SystemExit(f"the worker exited:\n{worker.tail()}")
-            return es.get(index=settings.indices.cases, id=warm_id)["_source"]["status"] == "routed"
+            for proc in procs:
+                if not proc.alive():
+                    raise SystemExit(f"a worker exited:\n{proc.tail()}")
+            docs = es.mget(index=settings.indices.cases, ids=warm_ids)["docs"]
+            return all(d.get("found") and d["_source"]["status"] == "routed" for d in docs)
 
-        wait_for(warm_routed, "the warm-up case routed", timeout_s=120)
-
+        wait_for(warm_routed, "the warm-up cases routed", timeout_s=180)
+        time.sleep(5 if workers > 1 else 0)  # let the group settle after the last join
         bodies = payloads(args.count, regions)
-        print(f"pipeline: {args.count} complaints, {args.concurrency} clients, {args.partitions} partitions, "
-              f"rate {'as fast as possible' if not args.rate else f'{args.rate:g}/s'}")
-        cpu_before = {"api": cpu_seconds(api.proc.pid), "worker": cpu_seconds(worker.proc.pid),
+        print(f"pipeline with {workers} worker(s): {args.count} complaints, {args.concurrency} clients, "
+              f"{args.partitions} partitions, rate {'as fast as possible' if not args.rate else f'{args.rate:g}/s'}",
+              flush=True)
+        pids = [p.proc.pid for p in procs]
+        cpu_before = {"api": cpu_seconds(api.proc.pid), "workers": sum(cpu_seconds(pid) for pid in pids),
                       "client": time.process_time(), "machine": machine_busy_seconds()}
         watcher = RoutedWatcher(es, settings.indices.cases)
         watcher.start()
         started = time.monotonic()
         accepted, submit_s = asyncio.run(submit_all(settings.base_url, bodies, args.concurrency, watcher,
                                                     args.sample, args.rate))
-        wait_all_routed(es, settings.indices.cases, accepted + 1, args.timeout)
+        wait_all_routed(es, settings.indices.cases, accepted + len(warm_ids), args.timeout)
         routed_s = time.monotonic() - started
         watcher.finish(args.timeout)
-        latencies = watcher.latencies
-        cpu = {"api": cpu_seconds(api.proc.pid), "worker": cpu_seconds(worker.proc.pid),
+        cpu = {"api": cpu_seconds(api.proc.pid), "workers": sum(cpu_seconds(pid) for pid in pids),
                "client": time.process_time(), "machine": machine_busy_seconds()}
-        cpu = {k: cpu[k] - cpu_before[k] for k in cpu}
-        accepted_rate = accepted / submit_s
-        routed_rate = accepted / routed_s
+        return {"workers": workers, "accepted": accepted, "submit_s": submit_s, "routed_s": routed_s,
+                "latencies": watcher.latencies, "cpu": {k: cpu[k] - cpu_before[k] for k in cpu},
+                "bodies": bodies, "settings": settings}
+    finally:
+        api.stop()
+        for proc in procs:
+            proc.stop()
+        es.close()
+        cleanup(settings)
 
-        print("raw ceilings: the same payloads, same stack")
-        raw = raw_ceilings(settings, bodies)
 
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=20_000, help="complaints to push through (default 20000)")
+    parser.add_argument("--concurrency", type=int, default=32, help="concurrent HTTP clients (default 32)")
+    parser.add_argument("--partitions", type=int, default=2, help="partitions of each topic (default 2)")
+    parser.add_argument("--workers", default="1",
+                        help="worker processes, or a comma-separated list to compare in one run, e.g. 1,2 "
+                             "(default 1)")
+    parser.add_argument("--sample", type=int, default=10, help="measure latency on 1 case in SAMPLE (default 10)")
+    parser.add_argument("--rate", type=float, default=0,
+                        help="submissions per second to aim at (default 0: as fast as the clients go); below "
+                             "saturation the latency figures show the pipeline, not a queue")
+    parser.add_argument("--timeout", type=float, default=900, help="give up after this many seconds (default 900)")
+    args = parser.parse_args(argv)
+    counts = [int(n) for n in args.workers.split(",") if n.strip()]
+    if any(n < 1 or n > args.partitions for n in counts):
+        parser.error(f"--workers must be between 1 and --partitions ({args.partitions})")
+
+    runs = [pipeline(args, n) for n in counts]
+    print("raw ceilings: the same payloads, same stack", flush=True)
+    raw = raw_ceilings(runs[0]["settings"], runs[0]["bodies"])
+    try:
         print("\n=== intake benchmark ===")
-        print(f"accepted (202)            {accepted_rate:9.0f} complaints/s  ({accepted} in {submit_s:.1f} s)")
-        print(f"routed and indexed        {routed_rate:9.0f} complaints/s  (all in {routed_s:.1f} s)")
-        print(f"submission -> routed      p50 {pct(latencies, .5) * 1000:7.0f} ms   p99 "
-              f"{pct(latencies, .99) * 1000:7.0f} ms   (mean {statistics.fmean(latencies) * 1000:.0f} ms, "
-              f"{len(latencies)} sampled)")
-        print(f"cpu seconds in the pipeline phase: API {cpu['api']:.1f}, worker {cpu['worker']:.1f}, "
-              f"benchmark client {cpu['client']:.1f}, whole machine {cpu['machine']:.1f} "
-              f"(Kafka, Elasticsearch and the rest: {cpu['machine'] - cpu['api'] - cpu['worker'] - cpu['client']:.1f})")
+        for r in runs:
+            latencies, cpu = r["latencies"], r["cpu"]
+            print(f"--- {r['workers']} worker(s)")
+            print(f"accepted (202)            {r['accepted'] / r['submit_s']:9.0f} complaints/s  "
+                  f"({r['accepted']} in {r['submit_s']:.1f} s)")
+            print(f"routed and indexed        {r['accepted'] / r['routed_s']:9.0f} complaints/s  "
+                  f"(all in {r['routed_s']:.1f} s)")
+            print(f"submission -> routed      p50 {pct(latencies, .5) * 1000:7.0f} ms   p99 "
+                  f"{pct(latencies, .99) * 1000:7.0f} ms   (mean {statistics.fmean(latencies) * 1000:.0f} ms, "
+                  f"{len(latencies)} sampled)")
+            print(f"cpu seconds: API {cpu['api']:.1f}, workers {cpu['workers']:.1f}, benchmark client "
+                  f"{cpu['client']:.1f}, whole machine {cpu['machine']:.1f}")
+            print(f"ratio routed+indexed / bulk    {r['accepted'] / r['routed_s'] / raw['bulk']:.3f}")
+        if len(runs) > 1:
+            base = runs[0]["accepted"] / runs[0]["routed_s"]
+            for r in runs[1:]:
+                print(f"ratio routed+indexed, {r['workers']} workers / {runs[0]['workers']}: "
+                      f"{r['accepted'] / r['routed_s'] / base:.2f}")
         print(f"raw kafka-python produce  {raw['produce']:9.0f} msg/s")
         print(f"raw kafka-python consume  {raw['consume']:9.0f} msg/s")
         print(f"raw helpers.bulk          {raw['bulk']:9.0f} docs/s")
-        print(f"ratio accepted / produce       {accepted_rate / raw['produce']:.3f}")
-        print(f"ratio routed+indexed / bulk    {routed_rate / raw['bulk']:.3f}")
-        print(f"ratio routed+indexed / consume {routed_rate / raw['consume']:.3f}")
         return 0
     finally:
-        api.stop()
-        worker.stop()
-        es.close()
-        cleanup(settings)
+        cleanup(runs[0]["settings"])
 
 
 if __name__ == "__main__":

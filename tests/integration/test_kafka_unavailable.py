@@ -6,17 +6,22 @@ other tests.
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
+from kafka import KafkaConsumer
 
 from aduan.bootstrap import bootstrap
 from aduan.settings import Settings
 from deploy.local.stack import StackConfig, down, status, up
-from tests.support import free_port, start_api
+from tests.support import free_port, start_api, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -58,5 +63,48 @@ def test_kafka_stopped_answers_503_in_bounded_time(settings: Settings, own_broke
 
             ready = client.get("/readyz")
             assert ready.status_code == 503 and ready.json()["kafka"] != "ok"
+    finally:
+        api.stop()
+
+
+def test_a_slow_kafka_gets_quick_503s_past_the_buffer_and_loses_no_accepted_case(
+        settings: Settings, own_broker: StackConfig, logs_dir):
+    """The broker of its own is paused (SIGSTOP: it answers nothing, as a stuck cluster does). Past
+    `max_pending_submissions` writes waiting at once, the API refuses at once with 503 and a 'busy' message;
+    the writes already waiting get 503 after the confirm timeout. Resumed, it accepts again, and every
+    submission that got 202 is in the topic."""
+    mine = settings.model_copy(update={"kafka_bootstrap": f"127.0.0.1:{own_broker.kafka_port}",
+                                       "index_prefix": f"{settings.index_prefix}slow-", "api_port": free_port(),
+                                       "kafka_confirm_timeout_s": 4.0, "max_pending_submissions": 3})
+    bootstrap(mine, log=lambda m: None)
+    api = start_api(mine, logs_dir, name="api-slow-broker")
+    [broker] = status(own_broker, ["kafka"])
+    body = {"category": "bencana", "regency": "17.05", "description": "Banjir merendam rumah warga sejak semalam."}
+    accepted: list[str] = []
+    try:
+        with httpx.Client(base_url=mine.base_url, timeout=30) as client:
+            first = client.post("/api/v1/complaints", json={**body, "client_request_id": uuid.uuid4().hex})
+            assert first.status_code == 202
+            accepted.append(first.json()["tracking_id"])
+            os.kill(broker.pid, signal.SIGSTOP)
+            try:
+                with ThreadPoolExecutor(12) as pool:
+                    answers = list(pool.map(lambda _: client.post("/api/v1/complaints", json={
+                        **body, "client_request_id": uuid.uuid4().hex}), range(12)))
+            finally:
+                os.kill(broker.pid, signal.SIGCONT)
+            details = [a.json()["detail"] for a in answers]
+            assert {a.status_code for a in answers} == {503} and all(a.headers["retry-after"] for a in answers)
+            busy = [d for d in details if "sibuk" in d and "busy" in d]
+            assert len(busy) >= 12 - 3, details  # at most 3 waited for Kafka; the others were refused at once
+            # Resumed: submissions are confirmed again (the producer reconnects by itself).
+            again = wait_for(lambda: (r := client.post("/api/v1/complaints", json={
+                **body, "client_request_id": uuid.uuid4().hex})).status_code == 202 and r, "a 202 after resuming")
+            accepted.append(again.json()["tracking_id"])
+        consumer = KafkaConsumer(mine.topics.submissions, bootstrap_servers=mine.kafka_bootstrap,
+                                 auto_offset_reset="earliest", consumer_timeout_ms=5000, group_id=None)
+        stored = {json.loads(m.value)["case_id"] for m in consumer}
+        consumer.close()
+        assert set(accepted) <= stored  # nothing that got 202 is lost
     finally:
         api.stop()

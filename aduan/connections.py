@@ -1,0 +1,52 @@
+"""How every client reaches Kafka and Elasticsearch: the local stack (plain, on loopback) or a cluster
+(TLS, SASL/SCRAM, API keys, a CA file), from the same settings. Every producer, consumer, admin client,
+faust app and Elasticsearch client is made with these options, so one setting changes them all."""
+
+from __future__ import annotations
+
+import ssl
+from typing import Any
+
+from aduan.settings import Settings
+
+
+def kafka_options(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments for kafka-python's producer, consumer and admin client."""
+    options: dict[str, Any] = {"bootstrap_servers": [h.strip() for h in settings.kafka_bootstrap.split(",")
+                                                     if h.strip()],
+                               "security_protocol": settings.kafka_security_protocol}
+    if settings.kafka_security_protocol.startswith("SASL"):
+        options.update(sasl_mechanism=settings.kafka_sasl_mechanism,
+                       sasl_plain_username=settings.kafka_sasl_username,
+                       sasl_plain_password=settings.kafka_sasl_password.get_secret_value())
+    if settings.kafka_security_protocol.endswith("SSL") and settings.kafka_ca_file:
+        options["ssl_cafile"] = str(settings.kafka_ca_file)
+    return options
+
+
+def faust_credentials(settings: Settings):
+    """faust's broker credentials for the same connection, or None for plain text."""
+    import faust
+
+    protocol = settings.kafka_security_protocol
+    context = ssl.create_default_context(cafile=str(settings.kafka_ca_file) if settings.kafka_ca_file else None) \
+        if protocol.endswith("SSL") else None
+    if protocol.startswith("SASL"):
+        return faust.SASLCredentials(username=settings.kafka_sasl_username,
+                                     password=settings.kafka_sasl_password.get_secret_value(),
+                                     mechanism=settings.kafka_sasl_mechanism, ssl_context=context)
+    if protocol == "SSL":
+        return faust.SSLCredentials(context)
+    return None
+
+
+def es_options(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments (hosts included) for the `elasticsearch` client, sync or async."""
+    options: dict[str, Any] = {"hosts": settings.es_hosts}
+    if settings.es_api_key.get_secret_value():
+        options["api_key"] = settings.es_api_key.get_secret_value()
+    elif settings.es_username:
+        options["basic_auth"] = (settings.es_username, settings.es_password.get_secret_value())
+    if settings.es_ca_file:
+        options["ca_certs"] = str(settings.es_ca_file)
+    return options

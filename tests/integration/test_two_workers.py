@@ -1,0 +1,192 @@
+"""Two workers sharing the partitions, one killed with SIGKILL under load, then started again: nothing lost,
+nothing duplicated, every SLA clock fires once; and the Prometheus series of a worker and of the API after
+that traffic. Its own topics, indices, consumer group, workers and API (4 partitions)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+import uuid
+from collections import defaultdict
+
+import httpx
+import pytest
+from kafka import KafkaConsumer, TopicPartition
+from prometheus_client.parser import text_string_to_metric_families
+
+from aduan.bootstrap import bootstrap
+from aduan.settings import DEFAULT_JURISDICTION
+from tests.integration.test_lifecycle import BODY
+from tests.support import Process, free_port, settings_env, start_api, wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+# Cases of one category get a response clock of 25 s (warnings at 50% and 75%, then the breach); the other
+# clocks keep working days: they do not fall due during the test.
+SLA = """
+sla:
+  categories:
+    ketertiban:
+      dispatch: {seconds: 864000}
+      response: {seconds: 25}
+      resolution: {seconds: 864000}
+"""
+COUNT, RATE = 200, 20.0  # submissions, per second
+
+
+def start_worker(settings, name: str, logs_dir) -> tuple[Process, int]:
+    port = free_port()
+    env = settings_env(settings.model_copy(update={"worker_web_port": free_port(), "worker_metrics_port": port}))
+    return Process(name, [sys.executable, "-m", "aduan.cli", "worker"], env, logs_dir), port
+
+
+def metrics_of(port: int) -> dict[tuple[str, frozenset], float]:
+    """A worker's /metrics, parsed: (sample name, its labels) -> value."""
+    return parse(httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text)
+
+
+def parse(text: str) -> dict[tuple[str, frozenset], float]:
+    return {(s.name, frozenset(s.labels.items())): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def value(samples: dict, name: str, **labels: str) -> float:
+    return samples.get((name, frozenset(labels.items())), -1.0)
+
+
+def held_partitions(samples: dict, topic: str) -> set[str]:
+    return {dict(labels)["partition"] for name, labels in samples
+            if name == "aduan_consumer_lag" and dict(labels).get("topic") == topic}
+
+
+@pytest.fixture
+def pair(stack, tmp_path, logs_dir):
+    jurisdiction = tmp_path / "bengkulu-two.yaml"
+    jurisdiction.write_text(DEFAULT_JURISDICTION.read_text() + SLA)
+    mine = stack.model_copy(update={
+        "jurisdiction_file": jurisdiction, "topic_prefix": f"{stack.topic_prefix}two.",
+        "index_prefix": f"{stack.index_prefix}two-", "app_id": f"{stack.app_id}-two", "partitions": 4,
+        "api_port": free_port(), "sla_tick_s": 0.5, "session_timeout_s": 8.0})
+    bootstrap(mine, log=lambda m: None)
+    started: list[Process] = []
+    yield mine, started
+    for proc in started:
+        proc.stop()
+
+
+def test_a_worker_killed_under_load_loses_and_duplicates_nothing(pair, es, logs_dir):
+    mine, started = pair
+    first, first_port = start_worker(mine, "worker-two-1", logs_dir)
+    second, second_port = start_worker(mine, "worker-two-2", logs_dir)
+    started += [first, second]
+    api = start_api(mine, logs_dir, name="api-two")
+    started.append(api)
+    inputs = mine.topics.submissions
+    wait_for(lambda: held_partitions(metrics_of(first_port), inputs) and held_partitions(metrics_of(second_port),
+                                                                                           inputs),
+             "both workers holding partitions", timeout_s=90)
+
+    accepted: list[str] = []
+    refused: list[int] = []
+
+    def load() -> None:
+        with httpx.Client(base_url=mine.base_url, timeout=30) as client:
+            for n in range(COUNT):
+                body = {**BODY, "category": "ketertiban" if n % 2 else "jalan-jembatan",
+                        "description": f"Pedagang kaki lima menutup trotoar di depan toko nomor {n}.",
+                        "client_request_id": uuid.uuid4().hex}
+                answer = client.post("/api/v1/complaints", json=body)
+                (accepted.append(answer.json()["tracking_id"]) if answer.status_code == 202
+                 else refused.append(answer.status_code))
+                time.sleep(1 / RATE)
+
+    loader = threading.Thread(target=load)
+    loader.start()
+    # Killed while both are working: each has processed cases of its own partitions.
+    wait_for(lambda: len(accepted) >= COUNT // 4 and all(
+        value(metrics_of(port), "aduan_events_processed_total", agent="case_agent") > 0
+        for port in (first_port, second_port)), "both workers processing", timeout_s=60)
+    first.kill()  # SIGKILL: no shutdown, no commit; its partitions move to the other worker
+    loader.join(timeout=120)
+    assert not loader.is_alive() and not refused, refused
+    assert len(accepted) == COUNT == len(set(accepted))
+
+    # Every accepted case reaches the index, routed, once.
+    def all_routed() -> bool:
+        docs = es.mget(index=mine.indices.cases, ids=accepted)["docs"]
+        return all(d.get("found") and d["_source"]["seq"] >= 2 for d in docs)
+
+    try:
+        wait_for(all_routed, "every accepted case routed", timeout_s=180)
+    except AssertionError:
+        print(f"--- survivor's lag: {[(k, v) for k, v in metrics_of(second_port).items() if 'lag' in k[0] and v]}")
+        print(f"--- {second.name}:\n{second.tail(60)}")
+        raise
+    es.indices.refresh(index=mine.indices.cases)
+    assert es.count(index=mine.indices.cases)["count"] == COUNT  # no case twice, none extra
+
+    # Every response clock of the fast category breaches, once.
+    fast = accepted[1::2]
+
+    def all_breached() -> bool:
+        docs = es.mget(index=mine.indices.cases, ids=fast)["docs"]
+        return all(any(k.startswith("response@") and k.endswith("#breach") for k in d["_source"]["state"]["sla_fired"])
+                   for d in docs)
+
+    wait_for(all_breached, "every fast response clock breached", timeout_s=180)
+
+    # The log itself: per case one event per seq (a replayed message repeats the same event, same id),
+    # seqs contiguous from 1, each SLA alarm recorded by exactly one event.
+    consumer = KafkaConsumer(bootstrap_servers=mine.kafka_bootstrap, enable_auto_commit=False, group_id=None)
+    partitions = [TopicPartition(mine.topics.events, p) for p in range(mine.partitions)]
+    consumer.assign(partitions)
+    consumer.seek_to_beginning(*partitions)
+    ends = consumer.end_offsets(partitions)
+    ids_at: dict[tuple[str, int], set[str]] = defaultdict(set)
+    alarm_events: dict[str, set[str]] = defaultdict(set)
+    while any(consumer.position(tp) < end for tp, end in ends.items()):
+        for records in consumer.poll(timeout_ms=1000).values():
+            for record in records:
+                event = json.loads(record.value)
+                ids_at[(event["case_id"], event["seq"])].add(event["event_id"])
+                if "alarm" in event["payload"]:
+                    alarm_events[f"{event['case_id']}/{event['payload']['alarm']}"].add(event["event_id"])
+    consumer.close()
+    assert all(len(ids) == 1 for ids in ids_at.values()), "two different events at one seq"
+    seqs: dict[str, list[int]] = defaultdict(list)
+    for case_id, seq in ids_at:
+        seqs[case_id].append(seq)
+    assert set(seqs) == set(accepted)
+    assert all(sorted(s) == list(range(1, len(s) + 1)) for s in seqs.values()), "a gap in a case's seqs"
+    assert all(len(ids) == 1 for ids in alarm_events.values()), "an SLA alarm recorded twice"
+    breaches = [key for key in alarm_events if key.endswith("#breach")]
+    assert len(breaches) == len(fast)
+
+    # Started again, the killed worker takes partitions back.
+    again, again_port = start_worker(mine, "worker-two-1-again", logs_dir)
+    started.append(again)
+    wait_for(lambda: held_partitions(metrics_of(again_port), inputs), "the restarted worker holding partitions",
+             timeout_s=90)
+    wait_for(lambda: len(held_partitions(metrics_of(second_port), inputs)) < mine.partitions,
+             "the partitions spread over both workers", timeout_s=60)
+
+    # The series of a worker after that traffic.
+    samples = metrics_of(second_port)
+    assert value(samples, "aduan_events_processed_total", agent="case_agent") > 0
+    assert value(samples, "aduan_events_processed_total", agent="projection_agent") > 0
+    assert value(samples, "aduan_sla_alarms_fired_total", level="breach") > 0
+    assert value(samples, "aduan_sla_alarms_fired_total", level="warning") > 0
+    assert value(samples, "aduan_dead_letters_total", agent="case_agent") == 0
+    assert value(samples, "aduan_events_failed_total", agent="projection_agent") == 0
+    assert value(samples, "aduan_open_sla_clocks") >= 0
+    assert held_partitions(samples, mine.topics.events)
+
+    # And of the API that took the submissions.
+    api_samples = parse(httpx.get(f"{mine.base_url}/metrics", timeout=5).text)
+    post = {"route": "/api/v1/complaints", "method": "POST"}
+    assert value(api_samples, "aduan_http_requests_total", **post, status="202") == COUNT
+    assert value(api_samples, "aduan_http_request_duration_seconds_count", **post) == COUNT
+    assert value(api_samples, "aduan_submissions_total", outcome="accepted") == COUNT
+    assert value(api_samples, "aduan_submissions_total", outcome="unavailable") == 0

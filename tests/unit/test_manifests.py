@@ -1,0 +1,823 @@
+"""The deployment files under deploy/ (Dockerfile, compose, Kubernetes, Grafana), checked without Docker or a
+cluster: Kubernetes' own schemas for the core kinds, the known shape for the operators' kinds, and cross-checks
+between the files and against the app (its settings, its command line, its metrics)."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any
+
+import kubernetes_validate
+import pytest
+import typer
+import yaml
+from pydantic import TypeAdapter
+from typer.testing import CliRunner
+
+from aduan.cli import cli
+from aduan.settings import Settings
+
+pytestmark = pytest.mark.unit
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+K8S = DEPLOY / "k8s"
+COMPOSE = DEPLOY / "compose" / "compose.yaml"
+DOCKERFILE = DEPLOY / "docker" / "Dockerfile"
+DOCKERIGNORE = ROOT / ".dockerignore"
+DASHBOARD = DEPLOY / "grafana" / "aduan-dashboard.json"
+
+
+# The Prometheus series the app exports (api/metrics.py, stream_processors/metrics.py).
+METRICS = frozenset({
+    "aduan_http_requests_total",
+    "aduan_http_request_duration_seconds_bucket",
+    "aduan_submissions_total",
+    "aduan_events_processed_total",
+    "aduan_events_failed_total",
+    "aduan_consumer_lag",
+    "aduan_open_sla_clocks",
+    "aduan_sla_alarms_fired_total",
+    "aduan_dead_letters_total",
+})
+
+REGISTRY_HOSTS = (
+    "docker.io", "docker.elastic.co", "quay.io", "ghcr.io", "gcr.io", "registry.k8s.io", "pypi.org",
+    "files.pythonhosted.org", "repo.maven.apache.org", "registry.npmjs.org",
+)
+
+# Kinds of the operators (Strimzi, ECK), which kubernetes-validate has no schemas for.
+STRIMZI = "kafka.strimzi.io/v1beta2"
+ECK = "elasticsearch.k8s.elastic.co/v1"
+CUSTOM_KINDS = frozenset({(STRIMZI, "Kafka"), (STRIMZI, "KafkaNodePool"), (STRIMZI, "KafkaUser"),
+                          (STRIMZI, "KafkaTopic"), (ECK, "Elasticsearch")})
+# The oldest Kubernetes the manifests must suit, and the newest the installed kubernetes-validate knows.
+K8S_VERSIONS = sorted({"1.31", ".".join(kubernetes_validate.latest_version().split(".")[:2])},
+                      key=lambda v: tuple(map(int, v.split("."))))
+# Secrets made by hand (kubectl), each documented in a comment of deploy/k8s with its keys.
+HAND_MADE_SECRETS = frozenset({"aduan-app"})
+SECRETISH = re.compile(r"PASSWORD|SECRET|KEY|TOKEN|CREDENTIAL", re.IGNORECASE)
+WORKLOADS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "Job", "ReplicaSet"})
+
+
+# --- loading ---------------------------------------------------------------------------------------------
+
+
+class StrictLoader(yaml.SafeLoader):
+    """PyYAML keeps the last of two equal keys without a word; Kubernetes and compose files must not have any."""
+
+    def construct_mapping(self, node, deep=False):
+        keys = [key.value for key, _ in node.value
+                if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge"]
+        duplicates = sorted({key for key in keys if keys.count(key) > 1})
+        if duplicates:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate keys {duplicates}", node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
+@cache
+def k8s_docs() -> tuple[tuple[str, dict], ...]:
+    docs = []
+    for path in sorted(K8S.glob("*.yaml")):
+        if path.name == "kustomization.yaml":
+            continue
+        docs.extend((path.name, doc) for doc in yaml.load_all(path.read_text(), Loader=StrictLoader) if doc)
+    return tuple(docs)
+
+
+def of_kind(kind: str) -> list[dict]:
+    return [doc for _, doc in k8s_docs() if doc["kind"] == kind]
+
+
+def one(kind: str) -> dict:
+    found = of_kind(kind)
+    assert len(found) == 1, f"expected one {kind}, found {len(found)}"
+    return found[0]
+
+
+@cache
+def compose() -> dict:
+    return yaml.load(COMPOSE.read_text(), Loader=StrictLoader)
+
+
+@cache
+def dockerfile() -> tuple[tuple[str, str], ...]:
+    """(INSTRUCTION, arguments) of the Dockerfile, continuation lines joined, comments left out."""
+    instructions, pending = [], ""
+    for raw in DOCKERFILE.read_text().splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        keyword, _, rest = (pending + line).partition(" ")
+        instructions.append((keyword.upper(), rest.strip()))
+        pending = ""
+    return tuple(instructions)
+
+
+@cache
+def dashboard() -> dict:
+    return json.loads(DASHBOARD.read_text())
+
+
+def pod_templates() -> list[tuple[dict, dict]]:
+    """(workload, pod template) of every workload in deploy/k8s."""
+    found = []
+    for _, doc in k8s_docs():
+        if doc["kind"] in WORKLOADS:
+            found.append((doc, doc["spec"]["template"]))
+        elif doc["kind"] == "CronJob":
+            found.append((doc, doc["spec"]["jobTemplate"]["spec"]["template"]))
+    return found
+
+
+def containers(pod: dict) -> list[dict]:
+    return [*pod["spec"].get("initContainers", []), *pod["spec"]["containers"]]
+
+
+def app_workload(subcommand: str) -> tuple[dict, dict, dict]:
+    """(workload, pod template, container) running `aduan <subcommand>`."""
+    found = [(w, pod, c) for w, pod in pod_templates() for c in pod["spec"]["containers"]
+             if is_app_image(c["image"]) and c.get("args", [])[:1] == [subcommand]]
+    assert len(found) == 1, f"expected one workload running `aduan {subcommand}`, found {len(found)}"
+    return found[0]
+
+
+def is_app_image(image: str) -> bool:
+    return image.rsplit("/", 1)[-1].split(":")[0] == "aduan"
+
+
+def configmaps() -> dict[str, dict[str, str]]:
+    return {doc["metadata"]["name"]: doc.get("data", {}) for doc in of_kind("ConfigMap")}
+
+
+def env_of(container: dict) -> dict[str, Any]:
+    """The container's environment as the pod sees it: a literal string, or the valueFrom reference."""
+    env: dict[str, Any] = {}
+    maps = configmaps()
+    for source in container.get("envFrom", []):
+        if "configMapRef" in source:
+            env.update(maps.get(source["configMapRef"]["name"], {}))
+    for var in container.get("env", []):
+        env[var["name"]] = var["valueFrom"] if "valueFrom" in var else var.get("value", "")
+    return env
+
+
+def refs(node: Any):
+    """Every ("Secret"|"ConfigMap", name, key or None) a manifest refers to, wherever it appears."""
+    if isinstance(node, list):
+        for item in node:
+            yield from refs(item)
+        return
+    if not isinstance(node, dict):
+        return
+    for name, value in node.items():
+        if name in ("secretKeyRef", "configMapKeyRef"):
+            yield ("Secret" if name == "secretKeyRef" else "ConfigMap"), value["name"], value["key"]
+        elif name in ("secretRef", "configMapRef") and isinstance(value, dict) and "name" in value:
+            yield ("Secret" if name == "secretRef" else "ConfigMap"), value["name"], None
+        elif name in ("secret", "configMap") and isinstance(value, dict) and ("secretName" in value or "name" in value):
+            kind = "Secret" if name == "secret" else "ConfigMap"
+            target = value.get("secretName", value.get("name"))
+            for key in [item["key"] for item in value.get("items", [])] or [None]:
+                yield kind, target, key
+        yield from refs(value)
+
+
+def operator_secrets() -> dict[str, set[str]]:
+    """Secrets Strimzi and ECK make for the resources in deploy/k8s, with their keys."""
+    secrets: dict[str, set[str]] = {}
+    for kafka in of_kind("Kafka"):
+        secrets[f"{kafka['metadata']['name']}-cluster-ca-cert"] = {"ca.crt", "ca.p12", "ca.password"}
+    for user in of_kind("KafkaUser"):
+        if user["spec"]["authentication"]["type"].startswith("scram-sha"):
+            secrets[user["metadata"]["name"]] = {"password", "sasl.jaas.config"}
+    for es in of_kind("Elasticsearch"):
+        secrets[f"{es['metadata']['name']}-es-http-certs-public"] = {"ca.crt", "tls.crt"}
+        secrets[f"{es['metadata']['name']}-es-elastic-user"] = {"elastic"}
+    return secrets
+
+
+def documented_secret_keys(name: str) -> set[str]:
+    """The keys of a hand-made Secret, from the `kubectl create secret generic <name>` comment that documents it."""
+    for path in sorted(K8S.glob("*.yaml")):
+        lines = path.read_text().splitlines()
+        starts = [i for i, line in enumerate(lines) if line.lstrip().startswith("#")
+                  and re.search(rf"kubectl .*create secret generic {re.escape(name)}\b", line)]
+        if starts:
+            end = starts[0]
+            while lines[end].rstrip().endswith("\\") and end + 1 < len(lines):
+                end += 1
+            command = lines[starts[0]:end + 1]
+            return set(re.findall(r"--from-(?:literal|file)=([\w.-]+)=", " ".join(command)))
+    return set()
+
+
+def cli_command(words: list[str]):
+    """The click command `aduan <words...>` names (its subcommand words), or fail."""
+    command = typer.main.get_command(cli)
+    path = []
+    for word in words:
+        if word.startswith("-") or not hasattr(command, "commands"):
+            break
+        assert word in command.commands, f"`aduan {' '.join([*path, word])}`: no such command"
+        command = command.commands[word]
+        path.append(word)
+    assert not hasattr(command, "commands"), f"`aduan {' '.join(path)}` needs a subcommand"
+    return path, command
+
+
+def assert_aduan_command(words: list[str]) -> None:
+    """`aduan <words>` is a command of the app's command line, with options it has."""
+    path, command = cli_command(words)
+    options = {opt for param in command.params for opt in [*param.opts, *param.secondary_opts]}
+    used = {word.split("=", 1)[0] for word in words[len(path):] if word.startswith("-")}
+    assert used <= options, f"`aduan {' '.join(path)}` has no option {sorted(used - options)}"
+    result = CliRunner().invoke(cli, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+
+
+def known_settings() -> set[str]:
+    return {f"ADUAN_{name.upper()}" for name in Settings.model_fields}
+
+
+def check_setting_value(name: str, value: str) -> None:
+    """A literal value must be valid for its settings field (types and bounds; the cross-field checks need
+    the files and services of a real deployment)."""
+    field = Settings.model_fields.get(name.removeprefix("ADUAN_").lower())
+    if field is None or "${" in value:
+        return
+    annotation = Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
+    TypeAdapter(annotation).validate_python(value)
+
+
+def pyproject_version() -> str:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+
+
+# --- Kubernetes: schemas and shapes ------------------------------------------------------------------------
+
+
+def test_k8s_manifests_parse_and_are_all_listed_in_the_kustomization():
+    files = sorted(p.name for p in K8S.glob("*.yaml") if p.name != "kustomization.yaml")
+    assert files, "no manifests in deploy/k8s"
+    assert not list(K8S.glob("*.yml")), "use the .yaml suffix"
+    kustomization = yaml.load((K8S / "kustomization.yaml").read_text(), Loader=StrictLoader)
+    assert kustomization["kind"] == "Kustomization"
+    assert sorted(kustomization["resources"]) == files
+    assert kustomization.get("namespace") == "aduan"
+    for _, doc in k8s_docs():
+        assert {"apiVersion", "kind", "metadata"} <= doc.keys(), doc
+        assert doc["metadata"].get("name"), doc
+
+
+@pytest.mark.parametrize("version", K8S_VERSIONS)
+def test_core_k8s_resources_validate_against_the_kubernetes_schemas(version):
+    validated = 0
+    for path, doc in k8s_docs():
+        if (doc["apiVersion"], doc["kind"]) in CUSTOM_KINDS:
+            continue
+        try:
+            kubernetes_validate.validate(doc, version, strict=True)
+        except kubernetes_validate.ValidationError as exc:
+            pytest.fail(f"{path}: {doc['kind']} {doc['metadata']['name']} is not valid for Kubernetes {version}: "
+                        f"{exc.message} at {'.'.join(map(str, exc.absolute_path))}")
+        except kubernetes_validate.SchemaNotFoundError:
+            pytest.fail(f"{path}: {doc['apiVersion']} {doc['kind']} is neither a Kubernetes {version} kind nor "
+                        "one of the known operator kinds")
+        validated += 1
+    assert validated >= 8
+
+
+def test_everything_lives_in_the_aduan_namespace():
+    assert [ns["metadata"]["name"] for ns in of_kind("Namespace")] == ["aduan"]
+    for path, doc in k8s_docs():
+        if doc["kind"] != "Namespace":
+            assert doc["metadata"].get("namespace") == "aduan", f"{path}: {doc['kind']} {doc['metadata']['name']}"
+
+
+def test_strimzi_kafka_is_a_kraft_cluster_with_scram_over_tls_and_three_replicas():
+    kafka = one("Kafka")
+    assert kafka["apiVersion"] == STRIMZI
+    spec = kafka["spec"]["kafka"]
+    assert str(spec["version"]).startswith("4.1.")
+    assert "zookeeper" not in kafka["spec"]
+    tls = [listener for listener in spec["listeners"] if listener["name"] == "tls"]
+    assert len(tls) == 1
+    assert tls[0]["port"] == 9093 and tls[0]["tls"] is True and tls[0]["type"] == "internal"
+    assert tls[0]["authentication"]["type"] == "scram-sha-512"
+    assert int(spec["config"]["default.replication.factor"]) == 3
+    assert int(spec["config"]["min.insync.replicas"]) == 2
+    assert int(spec["config"]["offsets.topic.replication.factor"]) == 3
+    assert "userOperator" in kafka["spec"]["entityOperator"], "the User Operator makes the KafkaUser's Secret"
+
+    pools = of_kind("KafkaNodePool")
+    assert pools
+    for pool in pools:
+        assert pool["apiVersion"] == STRIMZI
+        assert pool["metadata"]["labels"]["strimzi.io/cluster"] == kafka["metadata"]["name"]
+        assert set(pool["spec"]["roles"]) <= {"controller", "broker"}
+        assert pool["spec"]["storage"]
+    assert sum(p["spec"]["replicas"] for p in pools if "controller" in p["spec"]["roles"]) >= 3
+    assert sum(p["spec"]["replicas"] for p in pools if "broker" in p["spec"]["roles"]) >= 3
+
+
+def test_the_app_has_a_scram_kafka_user():
+    user = one("KafkaUser")
+    assert user["apiVersion"] == STRIMZI
+    assert user["metadata"]["name"] == "aduan"
+    assert user["metadata"]["labels"]["strimzi.io/cluster"] == one("Kafka")["metadata"]["name"]
+    assert user["spec"]["authentication"] == {"type": "scram-sha-512"}
+
+
+def test_eck_elasticsearch_has_three_nodes_of_8_19():
+    es = one("Elasticsearch")
+    assert es["apiVersion"] == ECK
+    assert re.fullmatch(r"8\.19\.\d+", str(es["spec"]["version"]))
+    node_sets = es["spec"]["nodeSets"]
+    assert sum(node_set["count"] for node_set in node_sets) >= 3
+    for node_set in node_sets:
+        es_containers = [c for c in node_set["podTemplate"]["spec"]["containers"] if c["name"] == "elasticsearch"]
+        assert es_containers and {"requests", "limits"} <= es_containers[0]["resources"].keys()
+        assert es.get("spec", {}).get("http", {}).get("tls", {}).get("selfSignedCertificate", {}).get(
+            "disabled") is not True, "the app reaches Elasticsearch over https"
+
+
+# --- Kubernetes: secrets and references --------------------------------------------------------------------
+
+
+def test_every_secret_and_configmap_reference_resolves():
+    maps = configmaps()
+    defined = {doc["metadata"]["name"]: set(doc.get("data", {})) | set(doc.get("stringData", {}))
+               for doc in of_kind("Secret")}
+    generated = operator_secrets()
+    hand_made = {name: documented_secret_keys(name) for name in HAND_MADE_SECRETS}
+    for name, keys in hand_made.items():
+        assert keys, f"Secret {name}: no `kubectl create secret generic {name}` comment documents it"
+    found = set()
+    for path, doc in k8s_docs():
+        for kind, name, key in refs(doc):
+            found.add((kind, name))
+            where = f"{path}: {doc['kind']} {doc['metadata']['name']} refers to {kind} {name}"
+            if kind == "ConfigMap":
+                assert name in maps, f"{where}, which is not defined"
+                assert key is None or key in maps[name], f"{where} key {key}, which it has not"
+                continue
+            keys = defined.get(name, generated.get(name, hand_made.get(name)))
+            assert keys is not None, f"{where}, which is neither defined, made by an operator nor documented"
+            assert key is None or key in keys, f"{where} key {key}, which it has not ({sorted(keys)})"
+    kafka, es = one("Kafka")["metadata"]["name"], one("Elasticsearch")["metadata"]["name"]
+    for expected in ["aduan-app", "aduan", f"{kafka}-cluster-ca-cert", f"{es}-es-http-certs-public",
+                     f"{es}-es-elastic-user"]:
+        assert ("Secret", expected) in found, f"nothing uses Secret {expected}"
+
+
+def test_no_manifest_holds_a_secret_value():
+    for secret in of_kind("Secret"):
+        assert not secret.get("data") and not secret.get("stringData"), f"Secret {secret['metadata']['name']}"
+    for name, data in configmaps().items():
+        assert not [k for k in data if SECRETISH.search(k)], f"ConfigMap {name} holds a secret-like setting"
+    for path, doc in k8s_docs():
+        for pod in [p for w, p in pod_templates() if w is doc]:
+            for container in containers(pod):
+                for var in container.get("env", []):
+                    if SECRETISH.search(var["name"]):
+                        assert "value" not in var, f"{path}: {var['name']} has a literal value"
+                        assert "secretKeyRef" in var["valueFrom"], f"{path}: {var['name']} not from a Secret"
+    for path in DEPLOY.rglob("*"):
+        if path.is_file() and path.suffix in {".yaml", ".yml", ".json", ""}:
+            assert "PRIVATE KEY-----" not in path.read_text(errors="ignore"), path
+
+
+def test_secret_settings_come_from_secrets():
+    for _, pod in pod_templates():
+        for container in pod["spec"]["containers"]:
+            if not is_app_image(container["image"]):
+                continue
+            env = env_of(container)
+            for name in ("ADUAN_SECRET_KEY", "ADUAN_DATABASE_URL", "ADUAN_KAFKA_SASL_PASSWORD", "ADUAN_ES_PASSWORD"):
+                assert "secretKeyRef" in env.get(name, {}), f"{container['name']}: {name} not from a Secret"
+
+
+# --- Kubernetes: the app's workloads -----------------------------------------------------------------------
+
+
+def test_app_connects_to_the_operators_clusters():
+    kafka, user, es = one("Kafka"), one("KafkaUser"), one("Elasticsearch")
+    listener = next(item for item in kafka["spec"]["kafka"]["listeners"]
+                    if item.get("authentication", {}).get("type") == "scram-sha-512")
+    kafka_name, es_name = kafka["metadata"]["name"], es["metadata"]["name"]
+    brokers = sum(p["spec"]["replicas"] for p in of_kind("KafkaNodePool") if "broker" in p["spec"]["roles"])
+    es_nodes = sum(node_set["count"] for node_set in es["spec"]["nodeSets"])
+    for workload, pod in pod_templates():
+        for container in pod["spec"]["containers"]:
+            if not is_app_image(container["image"]):
+                continue
+            where = f"{workload['metadata']['name']}/{container['name']}"
+            env = env_of(container)
+            host, _, port = env["ADUAN_KAFKA_BOOTSTRAP"].partition(":")
+            assert host.split(".")[0] == f"{kafka_name}-kafka-bootstrap" and int(port) == listener["port"], where
+            assert env["ADUAN_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL", where
+            assert env["ADUAN_KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512", where
+            assert env["ADUAN_KAFKA_SASL_USERNAME"] == user["metadata"]["name"], where
+            assert env["ADUAN_KAFKA_SASL_PASSWORD"]["secretKeyRef"] == {"name": user["metadata"]["name"],
+                                                                        "key": "password"}, where
+            assert re.fullmatch(rf"https://{es_name}-es-http(\.[a-z0-9.-]+)?:9200", env["ADUAN_ES_URL"]), where
+            assert env["ADUAN_ES_USERNAME"] == "elastic", where
+            assert env["ADUAN_ES_PASSWORD"]["secretKeyRef"] == {"name": f"{es_name}-es-elastic-user",
+                                                                "key": "elastic"}, where
+            assert int(env["ADUAN_REPLICATION_FACTOR"]) == 3 <= brokers, where
+            assert int(env["ADUAN_MIN_INSYNC_REPLICAS"]) == 2, where
+            assert int(env["ADUAN_PARTITIONS"]) == 12, where
+            assert int(env["ADUAN_INDEX_SHARDS"]) == 3, where
+            assert int(env["ADUAN_INDEX_REPLICAS"]) == 1 < es_nodes, where
+            assert env["ADUAN_LOG_FORMAT"] == "json", where
+            assert env["ADUAN_API_HOST"] == "0.0.0.0", where
+            assert env["ADUAN_COOKIE_SECURE"] == "true", where
+            for setting, secret in (("ADUAN_KAFKA_CA_FILE", f"{kafka_name}-cluster-ca-cert"),
+                                    ("ADUAN_ES_CA_FILE", f"{es_name}-es-http-certs-public")):
+                assert_file_mounted_from_secret(pod, container, env[setting], secret, "ca.crt")
+
+
+def assert_file_mounted_from_secret(pod: dict, container: dict, file: str, secret: str, key: str) -> None:
+    volumes = {v["name"]: v for v in pod["spec"].get("volumes", [])}
+    folder, name = file.rsplit("/", 1)
+    mounts = [m for m in container.get("volumeMounts", []) if m["mountPath"].rstrip("/") == folder]
+    assert mounts, f"{container['name']}: nothing mounted at {folder} for {file}"
+    source = volumes[mounts[0]["name"]].get("secret", {})
+    assert source.get("secretName") == secret, f"{container['name']}: {file} is not from Secret {secret}"
+    items = {item["key"]: item["path"] for item in source.get("items", [])} or {key: key}
+    assert items.get(key) == name, f"{container['name']}: {file} is not key {key} of Secret {secret}"
+    assert mounts[0].get("readOnly") is True
+
+
+def test_api_probes_resources_and_autoscaling():
+    deployment, pod, container = app_workload("api")
+    assert_aduan_command(container["args"])
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert 8000 in ports.values()
+    for probe, path in (("readinessProbe", "/readyz"), ("livenessProbe", "/healthz")):
+        get = container[probe]["httpGet"]
+        assert get["path"] == path
+        assert ports.get(get["port"], get["port"]) == 8000
+    assert_resources(container)
+    name = deployment["metadata"]["name"]
+    hpas = [h for h in of_kind("HorizontalPodAutoscaler") if h["spec"]["scaleTargetRef"]["name"] == name]
+    assert len(hpas) == 1 and hpas[0]["apiVersion"] == "autoscaling/v2"
+    assert hpas[0]["spec"]["scaleTargetRef"]["kind"] == "Deployment"
+    assert any(m["type"] == "Resource" and m["resource"]["name"] == "cpu" for m in hpas[0]["spec"]["metrics"])
+    assert 2 <= hpas[0]["spec"]["minReplicas"] <= hpas[0]["spec"]["maxReplicas"]
+    labels = pod["metadata"]["labels"]
+    services = [s for s in of_kind("Service") if s["spec"]["selector"].items() <= labels.items()]
+    assert services, "no Service selects the API pods"
+    for port in services[0]["spec"]["ports"]:
+        assert ports.get(port["targetPort"], port["targetPort"]) == 8000
+
+
+def test_api_stores_photos_on_a_shared_volume():
+    _, pod, container = app_workload("api")
+    media = env_of(container)["ADUAN_MEDIA_DIR"]
+    mount = next(m for m in container["volumeMounts"] if m["mountPath"].rstrip("/") == media.rstrip("/"))
+    volume = next(v for v in pod["spec"]["volumes"] if v["name"] == mount["name"])
+    claim = next(c for c in of_kind("PersistentVolumeClaim")
+                 if c["metadata"]["name"] == volume["persistentVolumeClaim"]["claimName"])
+    assert "ReadWriteMany" in claim["spec"]["accessModes"]
+
+
+def test_workers_never_outnumber_the_partitions():
+    deployment, _, container = app_workload("worker")
+    assert_aduan_command(container["args"])
+    partitions = int(env_of(container)["ADUAN_PARTITIONS"])
+    replicas = deployment["spec"].get("replicas", 1)
+    assert 2 <= replicas <= partitions
+    surge = deployment["spec"].get("strategy", {}).get("rollingUpdate", {}).get("maxSurge", 0)
+    if isinstance(surge, int):
+        assert replicas + surge <= partitions
+    for hpa in of_kind("HorizontalPodAutoscaler"):
+        if hpa["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"]:
+            assert hpa["spec"]["maxReplicas"] <= partitions
+    assert_resources(container)
+    # Every pod reads the same settings, so the count the topics are made with is the one checked here.
+    for _, pod in pod_templates():
+        for other in pod["spec"]["containers"]:
+            if is_app_image(other["image"]):
+                assert int(env_of(other)["ADUAN_PARTITIONS"]) == partitions
+
+
+def test_bootstrap_runs_as_a_job():
+    job, pod, container = app_workload("bootstrap")
+    assert job["kind"] == "Job"
+    assert_aduan_command(container["args"])
+    assert pod["spec"]["restartPolicy"] in {"OnFailure", "Never"}
+    assert_resources(container)
+
+
+def test_metrics_are_scraped_from_api_and_workers():
+    for subcommand in ("api", "worker"):
+        _, pod, container = app_workload(subcommand)
+        annotations = pod["metadata"].get("annotations", {})
+        assert annotations.get("prometheus.io/scrape") == "true", subcommand
+        assert annotations.get("prometheus.io/path") == "/metrics", subcommand
+        ports = {p["containerPort"]: p.get("name") for p in container["ports"]}
+        assert int(annotations["prometheus.io/port"]) in ports, subcommand
+    _, pod, container = app_workload("worker")
+    port = int(env_of(container)["ADUAN_WORKER_METRICS_PORT"])
+    assert port == int(pod["metadata"]["annotations"]["prometheus.io/port"]) == 9464
+    assert {"containerPort": port, "name": "metrics"}.items() <= next(
+        p for p in container["ports"] if p["containerPort"] == port).items()
+
+
+def assert_resources(container: dict) -> None:
+    resources = container.get("resources", {})
+    for part in ("requests", "limits"):
+        assert {"cpu", "memory"} <= resources.get(part, {}).keys(), f"{container['name']}: {part}"
+
+
+def test_every_container_runs_as_non_root_with_limits():
+    uid = dockerfile_uid()
+    assert pod_templates()
+    for workload, pod in pod_templates():
+        pod_context = pod["spec"].get("securityContext", {})
+        assert pod["spec"].get("automountServiceAccountToken") is False, workload["metadata"]["name"]
+        for container in containers(pod):
+            where = f"{workload['metadata']['name']}/{container['name']}"
+            context = {**pod_context, **container.get("securityContext", {})}
+            assert context.get("runAsNonRoot") is True, where
+            assert context.get("runAsUser", uid) not in (0, None), where
+            assert context.get("allowPrivilegeEscalation") is False, where
+            assert context.get("readOnlyRootFilesystem") is True, where
+            assert "ALL" in context.get("capabilities", {}).get("drop", []), where
+            assert_resources(container)
+            if is_app_image(container["image"]):
+                assert context.get("runAsUser", uid) == uid, f"{where}: not the image's user {uid}"
+
+
+def test_app_image_is_the_project_version_built_from_the_dockerfile():
+    images = {c["image"] for _, pod in pod_templates() for c in containers(pod)}
+    assert images == {f"aduan:{pyproject_version()}"}
+    for path in sorted(K8S.glob("*.yaml")):
+        text = path.read_text()
+        if "image: aduan:" in text:
+            assert "deploy/docker/Dockerfile" in text, f"{path.name}: say where the image comes from"
+
+
+def test_selectors_match_their_pods():
+    pods = [pod["metadata"].get("labels", {}) for _, pod in pod_templates()]
+    for workload, pod in pod_templates():
+        selector = workload["spec"].get("selector", {}).get("matchLabels", {})
+        assert selector.items() <= pod["metadata"]["labels"].items(), workload["metadata"]["name"]
+    for pdb in of_kind("PodDisruptionBudget"):
+        selector = pdb["spec"]["selector"]["matchLabels"]
+        assert any(selector.items() <= labels.items() for labels in pods), pdb["metadata"]["name"]
+    names = {(w["kind"], w["metadata"]["name"]) for w, _ in pod_templates()}
+    for hpa in of_kind("HorizontalPodAutoscaler"):
+        target = hpa["spec"]["scaleTargetRef"]
+        assert (target["kind"], target["name"]) in names
+
+
+# --- settings names, in compose and Kubernetes -------------------------------------------------------------
+
+
+def compose_env() -> list[tuple[str, str, str]]:
+    return [(service, name, str(value)) for service, spec in compose()["services"].items()
+            for name, value in (spec.get("environment") or {}).items()]
+
+
+def k8s_env() -> list[tuple[str, str, Any]]:
+    found = [(f"ConfigMap {name}", key, value) for name, data in configmaps().items() for key, value in data.items()]
+    for workload, pod in pod_templates():
+        for container in containers(pod):
+            found += [(workload["metadata"]["name"], var["name"], var.get("value", var.get("valueFrom")))
+                      for var in container.get("env", [])]
+    return found
+
+
+def test_every_aduan_variable_is_a_setting_with_a_valid_value():
+    known = known_settings()
+    used = [*compose_env(), *k8s_env()]
+    assert len({name for _, name, _ in used if name.startswith("ADUAN_")}) >= 15
+    for where, name, value in used:
+        if not name.startswith("ADUAN_"):
+            continue
+        assert name in known, f"{where}: {name} is not a setting of aduan.settings.Settings"
+        if isinstance(value, str):
+            check_setting_value(name, value)
+
+
+# --- compose -----------------------------------------------------------------------------------------------
+
+
+def test_compose_services_have_images_or_buildable_dockerfiles():
+    services = compose()["services"]
+    assert {"kafka", "elasticsearch", "postgres", "bootstrap", "api"} <= services.keys()
+    for name, spec in services.items():
+        assert "image" in spec or "build" in spec, name
+        if "image" in spec:
+            image = spec["image"]
+            assert ":" in image.rsplit("/", 1)[-1] and not image.endswith(":latest"), f"{name}: pin {image}"
+        if "build" in spec:
+            build = spec["build"]
+            context = (COMPOSE.parent / build["context"]).resolve()
+            assert context == ROOT, name
+            assert (context / build.get("dockerfile", "Dockerfile")).is_file(), name
+    assert services["kafka"]["image"] == "apache/kafka:4.1.1"
+    assert re.fullmatch(r"elasticsearch:8\.19\.\d+", services["elasticsearch"]["image"])
+    assert services["postgres"]["image"].split(":")[1].split(".")[0] == "17"
+
+
+def test_compose_ports_volumes_and_dependencies_are_consistent():
+    spec = compose()
+    services, declared = spec["services"], set(spec.get("volumes") or {})
+    used_volumes = set()
+    for name, service in services.items():
+        for port in service.get("ports", []):
+            assert isinstance(port, str) and re.fullmatch(r"\d+:\d+", port), f"{name}: port {port!r}"
+        for volume in service.get("volumes", []):
+            source = volume["source"] if isinstance(volume, dict) else volume.split(":", 1)[0]
+            if isinstance(volume, dict) and volume.get("type") != "volume":
+                continue
+            if not source.startswith((".", "/", "~", "$")):
+                used_volumes.add(source)
+                assert source in declared, f"{name}: volume {source} is not declared"
+        depends = service.get("depends_on", {})
+        for target, condition in (depends.items() if isinstance(depends, dict) else ((t, {}) for t in depends)):
+            assert target in services, f"{name} depends on unknown {target}"
+            condition = (condition or {}).get("condition", "service_started")
+            assert condition in {"service_started", "service_healthy", "service_completed_successfully"}
+            if condition == "service_healthy":
+                assert "healthcheck" in services[target], f"{name} waits for {target}'s health, which has none"
+            if condition == "service_completed_successfully":
+                assert services[target].get("restart", "no") == "no", f"{target} must run once"
+    assert {"kafka-data", "es-data", "postgres-data", "media"} <= used_volumes
+    for infra in ("kafka", "elasticsearch", "postgres"):
+        assert "healthcheck" in services[infra], infra
+    assert services["api"]["ports"] == ["8000:8000"]
+    assert services["api"]["depends_on"]["bootstrap"]["condition"] == "service_completed_successfully"
+    assert services["bootstrap"]["depends_on"]["kafka"]["condition"] == "service_healthy"
+    assert services["bootstrap"]["depends_on"]["elasticsearch"]["condition"] == "service_healthy"
+
+
+def compose_app_services() -> dict[str, dict]:
+    return {name: spec for name, spec in compose()["services"].items()
+            if "build" in spec or is_app_image(spec.get("image", ""))}
+
+
+def test_compose_app_services_run_aduan_commands():
+    services = compose_app_services()
+    commands = {name: spec["command"] for name, spec in services.items()}
+    for command in commands.values():
+        assert isinstance(command, list)
+        assert_aduan_command(command)
+    assert commands["bootstrap"] == ["bootstrap"]
+    assert commands["api"] == ["api", "--host", "0.0.0.0", "--port", "8000"]
+    workers = [spec for spec in services.values() if spec["command"][:1] == ["worker"]]
+    assert sum(spec.get("deploy", {}).get("replicas", 1) for spec in workers) >= 2
+    for spec in services.values():
+        assert spec["image"] == f"aduan:{pyproject_version()}"
+        env = spec["environment"]
+        assert env["ADUAN_DATABASE_URL"].startswith("postgresql+psycopg://")
+        assert env["ADUAN_LOG_FORMAT"] == "json" and env["ADUAN_API_HOST"] == "0.0.0.0"
+        assert env["ADUAN_PARTITIONS"] == "6" and env["ADUAN_PUBLIC_URL"]
+        assert env["ADUAN_KAFKA_BOOTSTRAP"].split(":")[0] in compose()["services"]
+        assert env["ADUAN_ES_URL"].split("/")[2].split(":")[0] in compose()["services"]
+    for spec in workers:
+        assert spec["environment"]["ADUAN_WORKER_METRICS_PORT"] == "9464"
+        assert spec.get("deploy", {}).get("replicas", 1) <= int(spec["environment"]["ADUAN_PARTITIONS"])
+    media = services["api"]["environment"]["ADUAN_MEDIA_DIR"]
+    assert f"media:{media}" in services["api"]["volumes"]
+
+
+def test_compose_takes_secrets_from_the_environment():
+    for service, name, value in compose_env():
+        if SECRETISH.search(name):
+            assert re.fullmatch(r"\$\{\w+(:?\?[^}]*)?\}", value), f"{service}: {name} must come from the environment"
+        password = re.search(r"://[^:/@]+:([^@]*)@", value)
+        if password:
+            assert password.group(1).startswith("${"), f"{service}: {name} holds a password"
+
+
+# --- Dockerfile --------------------------------------------------------------------------------------------
+
+
+def dockerfile_uid() -> int:
+    users = [args for keyword, args in final_stage() if keyword == "USER"]
+    assert users, "the image must not run as root"
+    return int(users[-1].split(":")[0])
+
+
+def final_stage() -> list[tuple[str, str]]:
+    instructions = list(dockerfile())
+    last_from = max(i for i, (keyword, _) in enumerate(instructions) if keyword == "FROM")
+    return instructions[last_from:]
+
+
+def test_dockerfile_base_is_pinned_and_multi_stage():
+    args = {}
+    stages, bases = [], []
+    for keyword, rest in dockerfile():
+        if keyword == "ARG" and "=" in rest and not stages:
+            name, _, default = rest.partition("=")
+            args[name.strip()] = default.strip()
+        if keyword == "FROM":
+            parts = [p for p in rest.split() if not p.startswith("--")]
+            image = re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: args[m.group(1) or m.group(2)], parts[0])
+            if image not in stages:
+                name, _, tag = image.partition(":")
+                assert tag and tag != "latest", f"pin the base image {image}"
+                assert "/" not in name or "." not in name.split("/")[0], f"{image}: no registry host"
+                bases.append(image)
+            if len(parts) == 3 and parts[1].upper() == "AS":
+                stages.append(parts[2])
+    assert len([k for k, _ in dockerfile() if k == "FROM"]) >= 2, "build and runtime stages"
+    assert set(bases) == {"python:3.11-slim-bookworm"}
+    installs = " ".join(rest for keyword, rest in dockerfile() if keyword == "RUN" and "pip install" in rest)
+    assert re.search(r"pip install (\S+ )*\.( |$)", installs), "install the project from pyproject.toml"
+    assert "psycopg[binary]" in installs
+    assert any(k == "COPY" and "--from=" in rest for k, rest in final_stage()), "the runtime copies the venv"
+
+
+def test_dockerfile_runs_aduan_as_a_non_root_user():
+    uid = dockerfile_uid()
+    assert uid == 10001
+    user = next(args for keyword, args in reversed(final_stage()) if keyword == "USER")
+    assert user.split(":")[0] not in {"root", "0"}
+    entrypoint = [json.loads(rest) for keyword, rest in dockerfile() if keyword == "ENTRYPOINT"]
+    assert entrypoint[-1] == ["aduan"]
+    command = [json.loads(rest) for keyword, rest in dockerfile() if keyword == "CMD"]
+    assert command[-1] == ["api", "--host", "0.0.0.0", "--port", "8000"]
+    assert_aduan_command(command[-1])
+    assert not [k for k, _ in dockerfile() if k == "HEALTHCHECK"]
+
+
+def test_dockerignore_keeps_local_state_out_and_the_project_in():
+    patterns = [line.strip() for line in DOCKERIGNORE.read_text().splitlines()
+                if line.strip() and not line.startswith("#")]
+    for required in (".venv", ".stack", "var", "test-artifacts", ".git", "**/__pycache__", ".pytest_cache"):
+        assert required in patterns, required
+    needed = ["pyproject.toml", "README.md", "domain", "producers", "stream_processors", "search", "api", "aduan",
+              "aduan/jurisdictions", "api/templates", "deploy", "deploy/local", "deploy/__init__.py"]
+    for pattern in patterns:
+        if not pattern.startswith("!"):
+            assert not [p for p in needed if fnmatch.fnmatch(p, pattern)], f"{pattern} excludes what the build needs"
+
+
+# --- Grafana -----------------------------------------------------------------------------------------------
+
+
+def dashboard_panels() -> list[dict]:
+    return [p for p in dashboard()["panels"] if p["type"] != "row"]
+
+
+def test_dashboard_loads_with_panels_over_a_prometheus_variable():
+    board = dashboard()
+    assert board["schemaVersion"] >= 36 and board["title"] and board["uid"]
+    variables = {v["name"]: v for v in board["templating"]["list"]}
+    assert variables["DS_PROMETHEUS"]["type"] == "datasource" and variables["DS_PROMETHEUS"]["query"] == "prometheus"
+    panels = dashboard_panels()
+    assert len(panels) >= 8
+    assert len({p["id"] for p in board["panels"]}) == len(board["panels"])
+    for panel in panels:
+        assert panel["type"] in {"timeseries", "stat"}, panel["title"]
+        assert panel["datasource"] == {"type": "prometheus", "uid": "${DS_PROMETHEUS}"}, panel["title"]
+        assert panel["targets"] and all(t["expr"] for t in panel["targets"]), panel["title"]
+        assert panel["gridPos"]["x"] + panel["gridPos"]["w"] <= 24, panel["title"]
+
+
+def test_dashboard_queries_only_the_apps_metrics_and_all_of_them():
+    used = set()
+    for panel in dashboard_panels():
+        for target in panel["targets"]:
+            expr = target["expr"]
+            for opening, closing in ("()", "{}", "[]"):
+                assert expr.count(opening) == expr.count(closing), expr
+            names = set(re.findall(r"\baduan_[a-z0-9_]+", expr))
+            assert names, expr
+            assert names <= METRICS, f"{panel['title']}: unknown series {sorted(names - METRICS)}"
+            used |= names
+    assert used == METRICS
+    exprs = [t["expr"] for p in dashboard_panels() for t in p["targets"]]
+    assert any(re.search(r"histogram_quantile\(0\.95, *sum by \((le, *route|route, *le)\)", e) for e in exprs)
+    assert any("by (route)" in e and "aduan_http_requests_total" in e for e in exprs)
+    assert any("by (outcome)" in e for e in exprs)
+    assert any("topic" in e and "partition" in e and "aduan_consumer_lag" in e for e in exprs)
+
+
+# --- everything under deploy/ ------------------------------------------------------------------------------
+
+
+def test_no_registry_host_names():
+    paths = [DOCKERIGNORE, *sorted(p for p in DEPLOY.rglob("*") if p.is_file() and "__pycache__" not in p.parts)]
+    for path in paths:
+        try:
+            text = path.read_text().lower()
+        except UnicodeDecodeError:
+            continue
+        found = [host for host in REGISTRY_HOSTS if host in text]
+        assert not found, f"{path.relative_to(ROOT)} names {found}: use the operator's own registry settings"
