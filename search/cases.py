@@ -94,7 +94,10 @@ async def write_public(es: AsyncElasticsearch, actions: list[dict], require_alia
     if not actions:
         return
     _, errors = await async_bulk(es, actions, raise_on_error=False, stats_only=False, require_alias=require_alias)
-    real = [e for e in errors if next(iter(e.values())).get("status") not in (404, 409)]
+    # Harmless: a stale or repeated write (409), the delete of what is not there (404 on a delete). A 404 on
+    # a write means the index or alias is missing: retried, never dropped.
+    real = [e for e in errors if not (next(iter(e.values())).get("status") == 409
+                                      or ("delete" in e and e["delete"].get("status") == 404))]
     if real:
         raise ProjectionUnavailable(f"public index writes failed for {len(real)} case(s): {real[:3]}")
 

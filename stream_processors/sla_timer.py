@@ -55,6 +55,14 @@ async def _partitions_moved(sender, assigned, **kwargs) -> None:
     _heap_stale = True
 
 
+@app.on_rebalance_complete.connect
+async def _tables_recovered(sender, **kwargs) -> None:
+    """Recovery of the partitions taken over is over: their alarms are in the table now. (A tick between
+    the assignment and the start of recovery may have rebuilt the heap without them.)"""
+    global _heap_stale
+    _heap_stale = True
+
+
 @app.timer(interval=settings.sla_tick_s)
 async def sla_timer() -> None:
     global _alarm_heap, _heap_stale

@@ -16,6 +16,7 @@ specification's list of `code` and `description`, with status 400, 403 or 404.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -31,6 +32,7 @@ from api.deps import ServicesDep
 from api.schemas import ComplaintCreate
 from api.submission import SubmissionUnavailable, accept_complaint
 from domain.case import Status
+from domain.ids import normalize_case_id
 from domain.jurisdiction import Attribute, Category, Jurisdiction
 from domain.public import public_record
 from search.documents import case_from_document
@@ -41,6 +43,7 @@ CLOSED = {Status.RESOLVED.value, Status.CLOSED.value, Status.REJECTED.value, Sta
 WILAYAH = "wilayah"
 MAX_REQUESTS = 1000
 DEFAULT_SPAN = timedelta(days=90)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 class Open311Error(Exception):
@@ -61,7 +64,8 @@ def _xml(root: str, item: str | None, data: Any) -> bytes:
                 else:
                     fill(ET.SubElement(parent, key), inner, key)
         else:
-            parent.text = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+            text = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+            parent.text = _NOT_XML.sub("", text)  # control characters would make the whole feed unparseable
 
     top = ET.Element(root)
     for entry in (data if item else [data]):
@@ -258,7 +262,7 @@ async def get_requests(fmt: str, request: Request, services: ServicesDep) -> Res
     async def handler():
         p, j = request.query_params, services.jurisdiction
         _jurisdiction(j, p.get("jurisdiction_id"))
-        ids = [i.strip() for i in p.get("service_request_id", "").split(",") if i.strip()]
+        ids = [normalize_case_id(i) or i.strip() for i in p.get("service_request_id", "").split(",") if i.strip()]
         filters: list[dict[str, Any]] = []
         if ids:
             filters.append({"ids": {"values": ids[:MAX_REQUESTS]}})
@@ -297,7 +301,6 @@ async def get_request(service_request_id: str, fmt: str, request: Request, servi
 
 
 async def _one(services, service_request_id: str) -> dict[str, Any]:
-    from domain.ids import normalize_case_id
     from search.cases import get_case
 
     case_id = normalize_case_id(service_request_id)

@@ -212,3 +212,21 @@ def test_scorecards_rank_agencies_with_enough_cases(client, es, stack):
     page = client.get("/kinerja")
     assert page.status_code == 200 and 'id="scorecards"' in page.text and "<svg" in page.text
     assert 'data-key="PUPR-KOTA" data-rank="' in page.text
+
+
+async def test_a_public_write_to_a_missing_index_fails_and_is_retried_not_dropped(stack):
+    from elasticsearch import AsyncElasticsearch
+
+    from search.cases import ProjectionUnavailable, write_public
+
+    es = AsyncElasticsearch(stack.es_hosts, request_timeout=30)
+    try:
+        missing = f"{stack.index_prefix}no-such-public"
+        with pytest.raises(ProjectionUnavailable):
+            await write_public(es, [{"_op_type": "index", "_index": missing, "_id": "BKL-AAAAA-BBBBB", "version": 3,
+                                     "version_type": "external", "_source": {"tracking_id": "BKL-AAAAA-BBBBB"}}])
+        # Deleting what is not there (a case that was never public) is no error.
+        await write_public(es, [{"_op_type": "delete", "_index": stack.indices.public_cases, "_id": "BKL-00000-00000",
+                                 "version": 3, "version_type": "external"}])
+    finally:
+        await es.close()
