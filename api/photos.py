@@ -13,9 +13,12 @@ import os
 import re
 import tempfile
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from fastapi import HTTPException
+from fastapi.responses import FileResponse
 from PIL import Image, ImageOps
 
 MAX_PHOTOS = 3
@@ -93,6 +96,14 @@ class PhotoStore:
             Path(tmp).unlink(missing_ok=True)
             raise
         return StoredPhoto(photo_id, width, height, len(encoded))
+
+    def response(self, case_id: str, photo_id: str, allowed: Iterable[str], cache_control: str) -> FileResponse:
+        """The photo as an answer, if it is one of `allowed` (the case's photos, or its published ones) and
+        stored; 404 otherwise. Every photo route serves through here."""
+        path = self.path(case_id, photo_id) if photo_id in allowed else None
+        if path is None:
+            raise HTTPException(404, "Foto tidak ditemukan / photo not found")
+        return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": cache_control})
 
     def path(self, case_id: str, photo_id: str) -> Path | None:
         # Both ids are checked against strict patterns, so neither can carry "..", a slash or a NUL into the path.

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse
 
@@ -69,10 +69,7 @@ async def public_case_page(request: Request, tracking_id: str, services: Service
 async def public_photo(tracking_id: str, photo_id: str, services: ServicesDep) -> FileResponse:
     """A photo an officer published, of a public case; nothing else."""
     record = await public_case_or_404(services, tracking_id)
-    path = services.photos.path(record["tracking_id"], photo_id) if photo_id in record["photos"] else None
-    if path is None:
-        raise HTTPException(404, "Foto tidak ditemukan / photo not found")
-    return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "public, max-age=3600"})
+    return services.photos.response(record["tracking_id"], photo_id, record["photos"], "public, max-age=3600")
 
 
 @router.get("/kinerja", response_class=HTMLResponse)

@@ -24,7 +24,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from api.accounts import AccountLocked
 from api.actions import await_outcome, build_command, send_command
 from api.deps import ServicesDep
-from api.routes.officer import case_in_scope, officer_view, photo_response, queue_item
+from api.routes.officer import case_in_scope, officer_view, queue_item
 from api.web import check_csrf, render
 from domain.case import Status
 from domain.events import Actor
@@ -174,7 +174,7 @@ async def case_page(request: Request, case_id: str, services: ServicesDep, actor
 @router.get("/kasus/{case_id}/foto/{photo_id}")
 async def case_photo(case_id: str, photo_id: str, services: ServicesDep, actor: StaffPageDep) -> FileResponse:
     case = await case_in_scope(services, actor, case_id)
-    return photo_response(services, case, photo_id)
+    return services.photos.response(case.case_id, photo_id, case.complaint.photos, "private, no-store")
 
 
 @router.post("/kasus/{case_id}/tindakan")

@@ -77,6 +77,11 @@ class Case(BaseModel):
     public_photos: tuple[str, ...] = ()  # photos an officer allowed on the public page
     timeline: tuple[TimelineEntry, ...] = ()
 
+    @property
+    def breached(self) -> bool:
+        """A deadline of the case was missed (an SLA breach is recorded)."""
+        return any(key.endswith("#breach") for key in self.sla_fired)
+
 
 class SequenceError(Exception):
     """An event that does not follow the case's last one: a gap, or an event for an unknown case."""

@@ -35,7 +35,7 @@ def case_document(case: Case, jurisdiction: Jurisdiction) -> dict[str, Any]:
         "routed_at": case.routed_at.isoformat() if case.routed_at else None,
         "updated_at": case.updated_at.isoformat(),
         "due_at": due.isoformat() if (due := next_due(case, jurisdiction)) else None,
-        "breached": any(key.endswith("#breach") for key in case.sla_fired),
+        "breached": case.breached,
         "breached_by": sorted({t.agency or COORDINATORS for t in case.timeline if t.type == ev.SLA_BREACHED}),
         "escalated": case.escalated,
         "metrics": case_metrics(case, jurisdiction),

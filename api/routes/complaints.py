@@ -34,6 +34,7 @@ from search.cases import get_case
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/complaints", tags=["complaints"])
 ACTION_WAIT_S = 5.0
+NOT_FOUND = "Kasus tidak ditemukan / case not found"
 
 _MULTIPART_DOC = {
     "requestBody": {"content": {
@@ -88,7 +89,7 @@ async def submit_complaint(request: Request, services: ServicesDep) -> Complaint
 
 @router.get("/{tracking_id}", response_model=ComplaintPublic, responses={404: {"description": "No such case"}})
 async def read_complaint(tracking_id: str, services: ServicesDep, jurisdiction: JurisdictionDep) -> ComplaintPublic:
-    case = await _case(services, tracking_id)
+    case = await case_or_404(services, tracking_id)
     return citizen_view(case, jurisdiction)
 
 
@@ -96,13 +97,10 @@ async def read_complaint(tracking_id: str, services: ServicesDep, jurisdiction: 
             responses={403: {"description": "Wrong secret"}, 404: {"description": "No such photo"}})
 async def read_photo(tracking_id: str, photo_id: str, secret: str, services: ServicesDep) -> FileResponse:
     """A photo of the case, for its submitter (the secret is needed: photos may show people and homes)."""
-    case = await _case(services, tracking_id)
+    case = await case_or_404(services, tracking_id)
     if not citizen_secret_matches(services.settings.secret(), case.case_id, secret):
         raise HTTPException(403, "Kode rahasia salah / wrong secret for this case")
-    path = services.photos.path(case.case_id, photo_id) if photo_id in case.complaint.photos else None
-    if path is None:
-        raise HTTPException(404, "Foto tidak ditemukan / photo not found")
-    return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+    return services.photos.response(case.case_id, photo_id, case.complaint.photos, "private, max-age=3600")
 
 
 @router.post("/{tracking_id}/actions", response_model=ActionOutcome,
@@ -124,7 +122,7 @@ async def citizen_action(tracking_id: str, body: CitizenAction, services: Servic
 
 async def act_as_citizen(services, tracking_id: str, body: CitizenAction) -> tuple[ActionOutcome, str | None]:
     """Send the citizen's command and wait for it: (outcome, refusal reason or None)."""
-    case = await _case(services, tracking_id)
+    case = await case_or_404(services, tracking_id)
     if not citizen_secret_matches(services.settings.secret(), case.case_id, body.secret):
         raise HTTPException(403, "Kode rahasia salah / wrong secret for this case")
     command = build_command(case.case_id, CITIZEN, body.model_dump(exclude_none=True), datetime.now(UTC).isoformat())
@@ -136,11 +134,12 @@ async def act_as_citizen(services, tracking_id: str, body: CitizenAction) -> tup
                          complaint=citizen_view(applied, services.jurisdiction)), refusal
 
 
-async def _case(services, tracking_id: str) -> Case:
+async def case_or_404(services, tracking_id: str) -> Case:
+    """The case under a tracking id as people type it, or 404."""
     case_id = normalize_case_id(tracking_id)
     case = await get_case(services.es, services.settings.indices.cases, case_id) if case_id else None
     if case is None:
-        raise HTTPException(404, "Kasus tidak ditemukan / case not found")
+        raise HTTPException(404, NOT_FOUND)
     return case
 
 

@@ -17,20 +17,17 @@ from pydantic import BaseModel
 from api.actions import build_command, send_command
 from api.auth import StaffDep
 from api.deps import ServicesDep
-from api.routes.complaints import deadlines_of
+from api.routes.complaints import NOT_FOUND, case_or_404, deadlines_of
 from api.schemas import AgencyRef, OfficerCase, QueueItem, QueuePageOut, ReporterContact, StaffTimelineItem
 from domain.case import Case, Status
 from domain.commands import CITIZEN_COMMANDS
 from domain.events import Actor
-from domain.ids import normalize_case_id
 from domain.jurisdiction import Jurisdiction
 from domain.lifecycle import allowed_actions
-from search.cases import get_case
 from search.performance import performance
 from search.queue import MAX_PAGE_SIZE, PAGE_SIZE, QueueFilters, View, in_scope, read_queue
 
 router = APIRouter(prefix="/api/v1/officer", tags=["officer"])
-NOT_FOUND = "Kasus tidak ditemukan / case not found"
 _OUT_OF_SCOPE = {404: {"description": "No such case in your scope"}}
 
 
@@ -41,10 +38,9 @@ class ActionAccepted(BaseModel):
 
 async def case_in_scope(services, actor: Actor, case_id: str) -> Case:
     """The case, if it exists and `actor` may see it; 404 otherwise (the same answer for both)."""
-    normalized = normalize_case_id(case_id)
-    case = await get_case(services.es, services.settings.indices.cases, normalized) if normalized else None
-    if case is None or not in_scope(actor, case.agency):
-        raise HTTPException(404, NOT_FOUND)
+    case = await case_or_404(services, case_id)
+    if not in_scope(actor, case.agency):
+        raise HTTPException(404, NOT_FOUND)  # the same answer as for no such case
     return case
 
 
@@ -62,7 +58,7 @@ def officer_view(case: Case, actor: Actor, jurisdiction: Jurisdiction, photo_url
         submitted_at=case.submitted_at, updated_at=case.updated_at, resolution=case.resolution,
         rating=case.rating, rating_comment=case.rating_comment, reopen_count=case.reopen_count,
         rejection_reason=case.rejection_reason, refer_to=case.refer_to, merged_into=case.merged_into,
-        breached=any(key.endswith("#breach") for key in case.sla_fired), escalated=case.escalated,
+        breached=case.breached, escalated=case.escalated,
         photos=[photo_url.format(case_id=case.case_id, photo_id=p) for p in c.photos], photo_ids=list(c.photos),
         public_photos=list(case.public_photos), attributes=dict(c.attributes), media_url=c.media_url,
         deadlines=deadlines_of(case, jurisdiction, now or datetime.now(UTC)),
@@ -81,7 +77,7 @@ def queue_item(case: Case, due_at: datetime | None) -> QueueItem:
     return QueueItem(tracking_id=case.case_id, status=case.status.value, category=c.category, regency=c.regency,
                      district=c.district, agency=case.agency, assignee=case.assignee, title=c.title,
                      summary=summary, submitted_at=case.submitted_at, due_at=due_at,
-                     breached=any(key.endswith("#breach") for key in case.sla_fired))
+                     breached=case.breached)
 
 
 @router.get("/queue", response_model=QueuePageOut)
@@ -117,14 +113,7 @@ async def read_case(case_id: str, services: ServicesDep, actor: StaffDep) -> Off
 @router.get("/cases/{case_id}/photos/{photo_id}", response_class=FileResponse, responses=_OUT_OF_SCOPE)
 async def read_photo(case_id: str, photo_id: str, services: ServicesDep, actor: StaffDep) -> FileResponse:
     case = await case_in_scope(services, actor, case_id)
-    return photo_response(services, case, photo_id)
-
-
-def photo_response(services, case: Case, photo_id: str) -> FileResponse:
-    path = services.photos.path(case.case_id, photo_id) if photo_id in case.complaint.photos else None
-    if path is None:
-        raise HTTPException(404, "Foto tidak ditemukan / photo not found")
-    return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})
+    return services.photos.response(case.case_id, photo_id, case.complaint.photos, "private, no-store")
 
 
 @router.get("/performance")

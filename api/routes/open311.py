@@ -29,6 +29,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
 from api.deps import ServicesDep
+from api.routes.public import names
 from api.schemas import ComplaintCreate
 from api.submission import SubmissionUnavailable, accept_complaint
 from domain.case import Status
@@ -211,9 +212,7 @@ def request_view(case, j: Jurisdiction, base_url: str) -> dict[str, Any] | None:
     if record is None:
         return None
     zone = ZoneInfo(j.timezone)
-    category, agency = j.category(record["category"]), j.agency(record["agency"] or "")
-    regency = j.regency(record["regency"])
-    district = next((d.name for d in regency.districts if d.code == record["district"]), None) if regency else None
+    named = names(j, record)
     notes = [t["text"] for t in record["timeline"] if t["text"]]
     resolution = next((d for d in record["deadlines"] if d["name"] == "resolution"), None)
     expected = resolution["due_at"] if resolution and resolution["state"] in ("running", "breached") else None
@@ -225,15 +224,15 @@ def request_view(case, j: Jurisdiction, base_url: str) -> dict[str, Any] | None:
         "service_request_id": record["tracking_id"],
         "status": "closed" if record["status"] in CLOSED else "open",
         "status_notes": notes[-1] if notes else None,
-        "service_name": category.name if category else record["category"],
+        "service_name": named["category_name"],
         "service_code": record["category"],
         "description": record["description"],
-        "agency_responsible": agency.name if agency else None,
+        "agency_responsible": named["agency_name"],
         "service_notice": None,
         "requested_datetime": local(record["submitted_at"]),
         "updated_datetime": local(record["updated_at"]),
         "expected_datetime": local(expected),
-        "address": ", ".join(p for p in (district, regency.name if regency else None) if p),
+        "address": ", ".join(p for p in (named["district_name"], named["regency_name"]) if p),
         "address_id": None,
         "zipcode": None,
         "lat": None,  # points are not published: the district is as precise as the public record goes
