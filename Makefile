@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help install run test test-workers unit bench bench-sla bench-queue lint stack-up stack-down clean browser-deps
+.PHONY: help install run test unit bench bench-sla bench-queue lint stack-up stack-down clean browser-deps
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -22,9 +22,6 @@ run: install ## the platform: stack, workers, API, demo data (prints the URL; Ct
 
 test: install browser-deps ## the whole test suite (unit, integration, browser) on a real Kafka and Elasticsearch
 	deploy/local/with-stack.sh $(BIN)/pytest $(PYTEST_ARGS)
-
-test-workers: install ## two faust workers, one SIGKILLed under load (not in make test: faust can stall a worker)
-	deploy/local/with-stack.sh $(BIN)/pytest -m workers tests/integration/test_two_workers.py $(PYTEST_ARGS)
 
 browser-deps: ## Debian's chromium for the browser tests (installed when missing, as root)
 	deploy/local/browser-deps.sh

@@ -14,6 +14,7 @@ from aduan.connections import faust_credentials
 from aduan.jurisdiction_file import load_jurisdiction
 from aduan.logs import logging_config
 from aduan.settings import REPO_ROOT, Settings
+from stream_processors import consumer_guard
 
 # One line per Elasticsearch request drowns the worker's own log.
 logging.getLogger("elastic_transport").setLevel(logging.WARNING)
@@ -54,6 +55,9 @@ events_topic = app.topic(settings.topics.events, partitions=settings.partitions)
 dead_letter_topic = app.topic(settings.topics.dead_letter, partitions=1)
 
 commands_topic = app.topic(settings.topics.commands, partitions=settings.partitions)
+
+# Every record of the agents' input topics reaches its agent, in offset order (see consumer_guard).
+consumer_guard.install([settings.topics.submissions, settings.topics.commands, settings.topics.events])
 
 # case_id -> the case state as JSON; written only by the case agent, recovered from its changelog.
 cases_table = app.Table("cases", default=None, partitions=settings.partitions)

@@ -1,0 +1,140 @@
+"""Every offset of our input partitions reaches an agent: a guard on faust-streaming's consumer.
+
+Why: faust-streaming (0.15) hands records to agents from a batch it fetched earlier. When a rebalance
+seeks a partition back to its committed offset while such a batch is still being handed out, the rest of
+the stale batch follows the seek: the consumer sees offset 43 where it expected 11. faust takes any such
+jump for a "gap" (records removed by compaction, or transaction markers) and commits the offsets in
+between as done, so records 11..42 are never processed by anyone. The two-worker test showed it: after a
+takeover, 20-odd submissions in a row were committed and never routed.
+
+Our input topics (submissions, commands, events) are neither compacted nor transactional: their offsets
+have no holes. So on them a jump is never a gap, only records not yet handed out. The guard passes records
+on only in offset order from the last seek; at a jump it drops the rest of that partition's batch and
+seeks the partition back to the first missing offset, so the records are fetched again and processed
+(agents are idempotent: a record seen twice decides nothing new). Changelog topics, which are compacted,
+are left to faust.
+
+If a partition keeps jumping to the same place (the missing records are really gone: retention removed
+them before they were read), the guard gives up after a few tries and lets reading go on, logging an
+error that names the offsets.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from faust.transport.consumer import Consumer
+
+log = logging.getLogger(__name__)
+
+MAX_REWINDS = 3  # seeks back to one offset before the records in between are taken for lost
+
+
+@dataclass
+class ContiguousOffsets:
+    """Which records of the guarded topics may be handed on: the pure rule, without faust.
+
+    `expected` is the next offset a partition must hand on (None: unknown, take the first that comes).
+    """
+
+    topics: frozenset[str]
+    max_rewinds: int = MAX_REWINDS
+    expected: dict = field(default_factory=dict)
+    _rewinds: dict = field(default_factory=dict)
+
+    def guards(self, tp) -> bool:
+        return tp.topic in self.topics
+
+    def seeked(self, tp, offset: int | None) -> None:
+        """The partition will be read from `offset` next (None: no committed offset, so its beginning)."""
+        if self.guards(tp):
+            self.expected[tp] = max(offset or 0, 0)
+
+    def forget(self, tps: Iterable) -> None:
+        """Partitions revoked: whoever gets them next starts from their committed offsets."""
+        for tp in tps:
+            self.expected.pop(tp, None)
+            self._rewinds.pop(tp, None)
+
+    def admit(self, tp, offset: int) -> int | None:
+        """None if the record at `offset` may be handed on; else the offset to seek back to."""
+        if not self.guards(tp):
+            return None
+        expected = self.expected.get(tp)
+        if expected is None or offset <= expected:
+            # Unknown start, the expected record, or one already handed on coming again (faust drops those
+            # itself): reading goes on from here.
+            self.expected[tp] = offset + 1
+            self._rewinds.pop(tp, None)
+            return None
+        at, tries = self._rewinds.get(tp, (expected, 0))
+        tries = tries + 1 if at == expected else 1
+        if tries > self.max_rewinds:
+            log.error("offsets %d..%d of %s[%d] could not be read after %d seeks back (removed by retention?); "
+                      "reading goes on at %d", expected, offset - 1, tp.topic, tp.partition, self.max_rewinds, offset)
+            self.expected[tp] = offset + 1
+            self._rewinds.pop(tp, None)
+            return None
+        self._rewinds[tp] = (expected, tries)
+        return expected
+
+
+_guard: ContiguousOffsets | None = None
+
+
+def install(topics: Iterable[str]) -> ContiguousOffsets:
+    """Guard the partitions of `topics` in this process's faust consumer (call once, before the worker runs)."""
+    global _guard
+    _guard = ContiguousOffsets(frozenset(topics))
+    if not getattr(Consumer, "_aduan_guarded", False):
+        _wrap_consumer()
+    return _guard
+
+
+def _wrap_consumer() -> None:
+    getmany, perform_seek, seek = Consumer.getmany, Consumer.perform_seek, Consumer.seek
+    on_revoked = Consumer.on_partitions_revoked
+
+    async def guarded_getmany(self, timeout: float):
+        rewound: set = set()
+        async for tp, message in getmany(self, timeout):
+            if _guard is None:
+                yield tp, message
+                continue
+            if tp in rewound:
+                continue  # the rest of a stale batch: fetched again after the seek
+            back_to = _guard.admit(tp, message.offset)
+            if back_to is None:
+                yield tp, message
+                continue
+            rewound.add(tp)
+            log.warning("%s[%d] jumped from offset %d to %d: reading it again from %d", tp.topic, tp.partition,
+                        back_to, message.offset, back_to)
+            try:
+                await self.seek(tp, back_to)
+            except Exception as exc:  # noqa: BLE001 - the partition moved away meanwhile: its next owner seeks
+                log.warning("could not seek %s[%d] back to %d: %r", tp.topic, tp.partition, back_to, exc)
+
+    async def guarded_perform_seek(self) -> None:
+        await perform_seek(self)
+        if _guard is not None:
+            for tp, offset in list(self._read_offset.items()):
+                _guard.seeked(tp, offset)
+
+    async def guarded_seek(self, partition, offset: int) -> None:
+        await seek(self, partition, offset)
+        if _guard is not None:
+            _guard.seeked(partition, offset)
+
+    async def guarded_on_revoked(self, revoked) -> None:
+        if _guard is not None:
+            _guard.forget(revoked)
+        await on_revoked(self, revoked)
+
+    Consumer.getmany = guarded_getmany
+    Consumer.perform_seek = guarded_perform_seek
+    Consumer.seek = guarded_seek
+    Consumer.on_partitions_revoked = guarded_on_revoked
+    Consumer._aduan_guarded = True

@@ -1,0 +1,92 @@
+"""The consumer guard's rule: records of our input partitions are handed on in offset order from the last
+seek; a jump is read again, never committed over (the faust-streaming loss the two-worker test found)."""
+
+from __future__ import annotations
+
+import pytest
+from faust.types import TP
+
+from stream_processors.consumer_guard import ContiguousOffsets
+
+pytestmark = pytest.mark.unit
+
+SUBMISSIONS = TP("complaints.submitted", 2)
+CHANGELOG = TP("aduan-cases-changelog", 2)
+
+
+def guard() -> ContiguousOffsets:
+    return ContiguousOffsets(frozenset({"complaints.submitted"}), max_rewinds=3)
+
+
+def test_records_in_order_from_the_seek_are_handed_on():
+    g = guard()
+    g.seeked(SUBMISSIONS, 10)
+    assert [g.admit(SUBMISSIONS, offset) for offset in range(10, 15)] == [None] * 5
+    assert g.expected[SUBMISSIONS] == 15
+
+
+def test_a_jump_after_a_seek_is_read_again_from_the_first_missing_offset():
+    # The takeover seen in the two-worker test: seek to the committed offset 10, then the rest of a stale
+    # batch (43 onwards) arrives. faust committed 11..42 as a "gap"; the guard asks for 10 again.
+    g = guard()
+    g.seeked(SUBMISSIONS, 10)
+    assert g.admit(SUBMISSIONS, 43) == 10
+    assert g.admit(SUBMISSIONS, 44) == 10  # still missing: same answer
+    g.seeked(SUBMISSIONS, 10)  # the seek back
+    assert [g.admit(SUBMISSIONS, offset) for offset in range(10, 45)] == [None] * 35
+
+
+def test_a_jump_in_the_middle_of_reading_is_caught_too():
+    g = guard()
+    g.seeked(SUBMISSIONS, 0)
+    assert g.admit(SUBMISSIONS, 0) is None
+    assert g.admit(SUBMISSIONS, 1) is None
+    assert g.admit(SUBMISSIONS, 5) == 2
+
+
+def test_records_already_handed_on_may_come_again():
+    # After a seek back the same records are fetched again: agents are idempotent, faust drops repeats.
+    g = guard()
+    g.seeked(SUBMISSIONS, 20)
+    assert g.admit(SUBMISSIONS, 20) is None
+    g.seeked(SUBMISSIONS, 15)
+    assert g.admit(SUBMISSIONS, 15) is None
+    assert g.admit(SUBMISSIONS, 3) is None  # older still: taken as the new reading point, never a jump
+    assert g.expected[SUBMISSIONS] == 4
+
+
+def test_no_committed_offset_means_the_beginning():
+    g = guard()
+    g.seeked(SUBMISSIONS, None)
+    assert g.admit(SUBMISSIONS, 7) == 0
+
+
+def test_an_unknown_start_takes_the_first_record():
+    g = guard()
+    assert g.admit(SUBMISSIONS, 7) is None
+    assert g.admit(SUBMISSIONS, 9) == 8
+
+
+def test_records_really_gone_are_given_up_after_the_allowed_seeks(caplog):
+    # Retention removed 10..49 before they were read: the log starts at 50 and every seek back lands there.
+    g = guard()
+    g.seeked(SUBMISSIONS, 10)
+    assert [g.admit(SUBMISSIONS, 50) for _ in range(3)] == [10, 10, 10]
+    assert g.admit(SUBMISSIONS, 50) is None
+    assert "offsets 10..49" in caplog.text
+    assert g.admit(SUBMISSIONS, 51) is None
+    assert g.admit(SUBMISSIONS, 60) == 52  # a later jump is counted afresh
+
+
+def test_compacted_and_other_topics_are_left_to_faust():
+    g = guard()
+    g.seeked(CHANGELOG, 10)
+    assert g.admit(CHANGELOG, 43) is None
+    assert CHANGELOG not in g.expected
+
+
+def test_revoked_partitions_are_forgotten():
+    g = guard()
+    g.seeked(SUBMISSIONS, 10)
+    g.forget([SUBMISSIONS])
+    assert g.admit(SUBMISSIONS, 43) is None
