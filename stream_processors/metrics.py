@@ -2,7 +2,7 @@
 
 Counters: events processed and failed per agent, dead letters per agent, SLA alarms fired per level.
 Gauges, refreshed every few seconds: consumer lag per topic and partition this worker holds, and the
-open SLA clocks (cases with a pending alarm in this worker's part of the deadline index).
+open SLA clocks (cases of this worker's own partitions with a pending alarm, not its standby copies).
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import logging
 from prometheus_client import Counter, Gauge, start_http_server
 
 from domain import events as ev
-from stream_processors.app import alarms_table, app, settings
+from stream_processors.app import app, settings
+from stream_processors.sla_timer import open_clocks
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ EVENTS_FAILED = Counter("aduan_events_failed", "Messages an agent could not proc
 DEAD_LETTERS = Counter("aduan_dead_letters", "Messages sent to the dead-letter topic", ["agent"])
 SLA_ALARMS_FIRED = Counter("aduan_sla_alarms_fired", "SLA alarms recorded on cases", ["level"])
 CONSUMER_LAG = Gauge("aduan_consumer_lag", "Messages not yet committed by this worker", ["topic", "partition"])
-OPEN_SLA_CLOCKS = Gauge("aduan_open_sla_clocks", "Cases with a running SLA clock in this worker's deadline index")
+OPEN_SLA_CLOCKS = Gauge("aduan_open_sla_clocks", "Cases of this worker's partitions with a running SLA clock")
 
 _LEVEL_OF = {ev.SLA_WARNING: "warning", ev.SLA_BREACHED: "breach", ev.SLA_ESCALATED: "escalate"}
 # Every series from the start, at zero: "no dead letters" is a value a dashboard can show and alert on.
@@ -53,7 +54,7 @@ async def _serve_metrics() -> None:
 
 @app.timer(interval=5.0)
 async def _refresh_gauges() -> None:
-    OPEN_SLA_CLOCKS.set(len(alarms_table))
+    OPEN_SLA_CLOCKS.set(open_clocks())
     consumer = app.consumer
     held = set()
     for tp in consumer.assignment():
