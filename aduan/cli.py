@@ -339,10 +339,16 @@ def run(
     try:
         run_bootstrap(settings)
         exe = [sys.executable, "-m", "aduan.cli"]
-        for i in range(workers):
-            env = {**os.environ, "ADUAN_WORKER_WEB_PORT": str(settings.worker_web_port + i)}
-            children.append(subprocess.Popen([*exe, "worker"], env=env, start_new_session=True))
-        children.append(subprocess.Popen([*exe, "api"], start_new_session=True))
+
+        def start_worker(i: int) -> subprocess.Popen:
+            env = {**os.environ, "ADUAN_WORKER_WEB_PORT": str(settings.worker_web_port + i),
+                   "ADUAN_WORKER_METRICS_PORT": str(settings.worker_metrics_port + i if settings.worker_metrics_port
+                                                    else 0)}
+            return subprocess.Popen([*exe, "worker"], env=env, start_new_session=True)
+
+        children.extend(start_worker(i) for i in range(workers))
+        api = subprocess.Popen([*exe, "api"], start_new_session=True)
+        children.append(api)
         wait_ready(settings.base_url, timeout_s=120)
         example = ""
         if demo_count:
@@ -352,9 +358,21 @@ def run(
             example = f"\nA demo case: {settings.base_url}/api/v1/complaints/{ids[0]}"
         typer.secho(f"\nAduan is running: {settings.base_url}  (API docs: {settings.base_url}/docs){example}\n"
                     "Press Ctrl-C to stop.", fg=typer.colors.GREEN, bold=True)
-        while all(c.poll() is None for c in children):
+        # A supervisor, as Kubernetes is on a cluster: a worker that exits (its watchdog exits on a stalled
+        # table recovery) is started again, unless it keeps exiting; the API stopping ends everything.
+        restarts: list[float] = []
+        while api.poll() is None:
+            for i, child in enumerate(children[:workers]):
+                code = child.poll()
+                if code is None:
+                    continue
+                restarts = [t for t in restarts if t > time.monotonic() - 600] + [time.monotonic()]
+                if len(restarts) > MAX_WORKER_RESTARTS:
+                    raise _fail(f"workers exited {len(restarts)} times in 10 minutes; see the output above")
+                typer.echo(f"worker {i + 1} exited with code {code}; starting it again", err=True)
+                children[i] = start_worker(i)
             time.sleep(1)
-        raise _fail("a worker or the API stopped; see the output above")
+        raise _fail("the API stopped; see the output above")
     except KeyboardInterrupt:
         typer.echo("\nstopping…")
     finally:
@@ -362,6 +380,9 @@ def run(
             _stop(child)
         if not keep_stack:
             stack_down()
+
+
+MAX_WORKER_RESTARTS = 5  # in 10 minutes, before `aduan run` gives up
 
 
 def _stop(child: subprocess.Popen, timeout_s: float = 20) -> None:

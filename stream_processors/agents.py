@@ -26,6 +26,7 @@ from domain.lifecycle import ConflictingSubmission, UnknownCase, decide, decide_
 from domain.sla import decide_sla
 from producers.kafka import encode
 from search.cases import CaseProjection, ProjectionResult, ProjectionUnavailable
+from stream_processors import watchdog
 from stream_processors.app import app, case_inputs, cases_table, events_topic, jurisdiction, settings
 from stream_processors.dead_letter import reason_of, send_to_dead_letter
 from stream_processors.metrics import EVENTS_FAILED, EVENTS_PROCESSED, count_sla_events
@@ -33,6 +34,7 @@ from stream_processors.sla_timer import SlaDue, index_next_alarm
 
 log = logging.getLogger(__name__)
 _command = TypeAdapter(Command)
+watchdog.install(app, settings.worker_stall_timeout_s)
 
 
 def _parse_event(value: bytes | None) -> Event:

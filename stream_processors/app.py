@@ -58,6 +58,7 @@ commands_topic = app.topic(settings.topics.commands, partitions=settings.partiti
 
 # Every record of the agents' input topics reaches its agent, in offset order (see consumer_guard).
 consumer_guard.install([settings.topics.submissions, settings.topics.commands, settings.topics.events])
+consumer_guard.watch(app)
 
 # case_id -> the case state as JSON; written only by the case agent, recovered from its changelog.
 cases_table = app.Table("cases", default=None, partitions=settings.partitions)

@@ -17,6 +17,15 @@ are left to faust.
 If a partition keeps jumping to the same place (the missing records are really gone: retention removed
 them before they were read), the guard gives up after a few tries and lets reading go on, logging an
 error that names the offsets.
+
+Second, partitions faust forgets to fetch: faust asks the Kafka client only for the records of its
+"active" partitions, a set it edits on every pause, resume, rebalance and full buffer. After a takeover a
+partition can drop out of it for good: an input partition whose records then wait in Kafka (the
+two-worker test: one partition of four never read again), or a changelog partition that recovery waits
+on for ever ("No event received for active tp ... since recovery start"). `watch` checks every few
+seconds that the partitions that must be read are in that set (outside a rebalance: our input
+partitions, unless held back by a full buffer; during table recovery: the changelog partitions with
+records left) and puts back one missing twice in a row, with a warning.
 """
 
 from __future__ import annotations
@@ -48,9 +57,11 @@ class ContiguousOffsets:
         return tp.topic in self.topics
 
     def seeked(self, tp, offset: int | None) -> None:
-        """The partition will be read from `offset` next (None: no committed offset, so its beginning)."""
+        """The partition will be read from `offset` next. None: faust found no committed offset, so the
+        start is unknown (the partition is new, or its last owner's commit was not seen yet: reading it
+        again from 0 could mean the whole partition) and the first record that comes sets it."""
         if self.guards(tp):
-            self.expected[tp] = max(offset or 0, 0)
+            self.expected[tp] = offset if offset is not None and offset >= 0 else None
 
     def forget(self, tps: Iterable) -> None:
         """Partitions revoked: whoever gets them next starts from their committed offsets."""
@@ -81,7 +92,20 @@ class ContiguousOffsets:
         return expected
 
 
+@dataclass
+class Absences:
+    """Partitions seen missing from the fetch at consecutive checks: the pure rule of `watch`."""
+
+    checks: int = 2  # a partition missing at this many checks in a row is put back
+    _seen: dict = field(default_factory=dict)
+
+    def to_resume(self, missing: set) -> set:
+        self._seen = {tp: self._seen.get(tp, 0) + 1 for tp in missing}
+        return {tp for tp, n in self._seen.items() if n >= self.checks}
+
+
 _guard: ContiguousOffsets | None = None
+CHECK_FETCHING_EVERY_S = 5.0
 
 
 def install(topics: Iterable[str]) -> ContiguousOffsets:
@@ -138,3 +162,30 @@ def _wrap_consumer() -> None:
     Consumer.seek = guarded_seek
     Consumer.on_partitions_revoked = guarded_on_revoked
     Consumer._aduan_guarded = True
+
+
+def watch(app) -> None:
+    """Check every few seconds that the partitions that must be read are being fetched (see above)."""
+    absences = Absences()
+
+    @app.timer(interval=CHECK_FETCHING_EVERY_S)
+    async def check_fetching() -> None:
+        consumer = app.consumer
+        active = consumer._active_partitions
+        if active is None or _guard is None or not app.flow_control.is_active():
+            absences.to_resume(set())
+            return
+        recovery = app.tables.recovery
+        if recovery.in_recovery:
+            needed = {tp for tp, left in recovery.active_remaining().items() if left > 0}
+        elif not app.rebalancing:
+            needed = {tp for tp in consumer.assignment() if _guard.guards(tp)}
+        else:
+            needed = set()  # between an assignment and its recovery faust holds partitions back on purpose
+        missing = {tp for tp in needed if tp not in active and tp not in consumer._buffered_partitions}
+        resume = absences.to_resume(missing)
+        if resume:
+            log.warning("faust stopped fetching %s (paused: %s); fetching them again",
+                        sorted(f"{tp.topic}[{tp.partition}]" for tp in resume),
+                        sorted(f"{tp.topic}[{tp.partition}]" for tp in resume & consumer._paused_partitions))
+            consumer.resume_partitions(resume)

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -63,8 +64,31 @@ class Process:
         self.name = name
         self.log_path = log_dir / f"{name}.log"
         self._log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(args, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self._args, self._env = args, env
+        self.proc = self._start()
+        self.exits: list[int] = []  # exit codes of the runs a supervisor started again
+        self._supervisor: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    def _start(self) -> subprocess.Popen:
+        return subprocess.Popen(self._args, env=self._env, stdout=self._log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+
+    def supervise(self, every_s: float = 0.5) -> Process:
+        """Start it again whenever it exits by itself, as Kubernetes or `aduan run` does (a worker's watchdog
+        exits on a stall to be restarted); until `kill` or `stop`."""
+        def watch() -> None:
+            while not self._stopping.wait(every_s):
+                code = self.proc.poll()
+                if code is not None and not self._stopping.is_set():
+                    self.exits.append(code)
+                    self._log.write(f"\n--- exited with code {code}; started again ---\n".encode())
+                    self._log.flush()
+                    self.proc = self._start()
+
+        self._supervisor = threading.Thread(target=watch, name=f"supervise-{self.name}", daemon=True)
+        self._supervisor.start()
+        return self
 
     def tail(self, lines: int = 40) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
@@ -72,12 +96,19 @@ class Process:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
+    def _unsupervise(self) -> None:
+        self._stopping.set()
+        if self._supervisor is not None:
+            self._supervisor.join(5)
+
     def kill(self) -> None:
-        """SIGKILL: no shutdown, no last commit, as when a machine dies."""
+        """SIGKILL: no shutdown, no last commit, as when a machine dies (and no supervisor to restart it)."""
+        self._unsupervise()
         self.proc.kill()
         self.proc.wait(10)
 
     def stop(self, timeout_s: float = 20) -> None:
+        self._unsupervise()
         if self.proc.poll() is None:
             self.proc.terminate()
             try:

@@ -1,12 +1,15 @@
-"""The consumer guard's rule: records of our input partitions are handed on in offset order from the last
-seek; a jump is read again, never committed over (the faust-streaming loss the two-worker test found)."""
+"""The worker's guards against faust-streaming faults, as pure rules: the consumer guard hands records of our
+input partitions on in offset order from the last seek (a jump is read again, never committed over) and puts
+back a partition missing from the fetch twice in a row; the watchdog calls a recovery that reads nothing
+for its timeout a stall."""
 
 from __future__ import annotations
 
 import pytest
 from faust.types import TP
 
-from stream_processors.consumer_guard import ContiguousOffsets
+from stream_processors.consumer_guard import Absences, ContiguousOffsets
+from stream_processors.watchdog import RecoveryProgress
 
 pytestmark = pytest.mark.unit
 
@@ -55,10 +58,12 @@ def test_records_already_handed_on_may_come_again():
     assert g.expected[SUBMISSIONS] == 4
 
 
-def test_no_committed_offset_means_the_beginning():
+def test_no_committed_offset_leaves_the_start_to_the_first_record():
+    # Not 0: the last owner's commit may just not be visible yet, and 0 could mean the whole partition again.
     g = guard()
     g.seeked(SUBMISSIONS, None)
-    assert g.admit(SUBMISSIONS, 7) == 0
+    assert g.admit(SUBMISSIONS, 7) is None
+    assert g.admit(SUBMISSIONS, 9) == 8
 
 
 def test_an_unknown_start_takes_the_first_record():
@@ -90,3 +95,39 @@ def test_revoked_partitions_are_forgotten():
     g.seeked(SUBMISSIONS, 10)
     g.forget([SUBMISSIONS])
     assert g.admit(SUBMISSIONS, 43) is None
+
+
+def test_a_partition_missing_from_the_fetch_twice_in_a_row_is_put_back():
+    absences = Absences(checks=2)
+    other = TP("complaints.submitted", 0)
+    assert absences.to_resume({SUBMISSIONS}) == set()  # once may be a pause in passing
+    assert absences.to_resume({SUBMISSIONS, other}) == {SUBMISSIONS}
+    assert absences.to_resume({other}) == {other}
+    assert absences.to_resume(set()) == set()
+    assert absences.to_resume({SUBMISSIONS}) == set()  # back, then missing again: counted afresh
+
+
+# The watchdog's rule: a recovery that reads nothing for the timeout is a stall (the worker exits then).
+
+def test_a_recovery_reading_on_is_never_a_stall():
+    progress = RecoveryProgress(timeout_s=20)
+    assert not any(progress.stalled(True, remaining, now) for now, remaining in enumerate(range(1000, 0, -10)))
+
+
+def test_a_recovery_reading_nothing_for_the_timeout_is_a_stall():
+    progress = RecoveryProgress(timeout_s=20)
+    assert not progress.stalled(True, 500, now=100)
+    assert not progress.stalled(True, 400, now=110)
+    assert not progress.stalled(True, 400, now=129)
+    assert progress.stalled(True, 400, now=130)
+
+
+def test_the_clock_starts_again_with_each_recovery_and_never_runs_when_off():
+    progress = RecoveryProgress(timeout_s=20)
+    assert not progress.stalled(True, 400, now=0)
+    assert not progress.stalled(False, 0, now=15)  # recovery over
+    assert not progress.stalled(True, 400, now=30)  # a new one: counted from here
+    assert not progress.stalled(True, 400, now=49)
+    assert progress.stalled(True, 400, now=50)
+    off = RecoveryProgress(timeout_s=0)
+    assert not off.stalled(True, 400, now=0) and not off.stalled(True, 400, now=10_000)
