@@ -1,4 +1,4 @@
-"""The worker's watchdog: a worker whose table recovery has stopped reading exits, to be started again.
+"""The worker's watchdog: a worker that has stopped reading exits, to be started again.
 
 faust-streaming (0.15) can leave a worker in recovery for good after a rebalance: the changelog partitions
 it must read are resumed, yet no record of them arrives (its log repeats "No event received for active tp
@@ -8,6 +8,11 @@ the stall an exit: when recovery has made no progress for ADUAN_WORKER_STALL_TIM
 what it was waiting for (the partitions, and where each of its tasks stood) and exits with code 70. Its
 supervisor starts it again: Kubernetes (the worker Deployment), `aduan run`, or the test harness. Nothing
 is lost by the exit: the offsets of unprocessed records are not committed.
+
+The same for an input partition outside recovery: when the Kafka client knows of records beyond the next
+offset the consumer guard expects to hand on, and nothing of that partition has been handed on for the
+timeout (and faust is not holding it back for a full buffer), the worker has stopped reading it, after
+the consumer guard's fetch check has tried to put it back.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ import logging
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from stream_processors import consumer_guard
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +52,39 @@ class RecoveryProgress:
         return now - self._since >= self.timeout_s
 
 
+@dataclass
+class PartitionProgress:
+    """Whether input partitions with records waiting are being read: the pure rule, fed at each check the
+    next offset to hand on and the end of each partition as the Kafka client last saw it."""
+
+    timeout_s: float
+    _since: dict = field(default_factory=dict)  # tp -> (next offset, since when it has not moved)
+
+    def stalled(self, partitions: dict, now: float) -> dict:
+        """`partitions`: tp -> (next offset to hand on, end offset). Those that had records waiting and did
+        not move for `timeout_s`, with their offsets."""
+        if self.timeout_s <= 0:
+            return {}
+        since = {}
+        for tp, (next_offset, end) in partitions.items():
+            if next_offset is None or end is None or end <= next_offset:
+                continue  # nothing waiting (or not known yet)
+            last = self._since.get(tp)
+            since[tp] = last if last is not None and last[0] == next_offset else (next_offset, now)
+        self._since = since
+        return {tp: partitions[tp] for tp, (_, t) in since.items() if now - t >= self.timeout_s}
+
+
+def _exit_stalled(what: str) -> None:
+    log.error("%s; the worker exits with code %d to be started again", what, STALLED_EXIT_CODE)
+    log.warning("where the worker's tasks stood:\n%s", _task_stacks())
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(STALLED_EXIT_CODE)  # no graceful stop: it would wait on the same stalled consumer
+
+
 def _task_stacks() -> str:
     out = io.StringIO()
     for task in asyncio.all_tasks():
@@ -54,20 +94,32 @@ def _task_stacks() -> str:
 
 
 def install(app, timeout_s: float) -> None:
-    """Watch the recovery of `app` (a faust app) from a timer of its own; 0 turns the watchdog off."""
-    progress = RecoveryProgress(timeout_s)
+    """Watch the recovery and the input partitions of `app` (a faust app) from a timer of its own; 0 turns the
+    watchdog off. The recovery clock runs only while recovery reads changelogs (flow resumed), not while it
+    prepares; the partitions' only outside rebalances."""
+    recovery_progress = RecoveryProgress(timeout_s)
+    partition_progress = PartitionProgress(timeout_s)
 
     @app.timer(interval=CHECK_EVERY_S)
-    async def watch_recovery() -> None:
-        recovery = app.tables.recovery
-        remaining = recovery.active_remaining()
-        if progress.stalled(recovery.in_recovery, sum(remaining.values()), time.monotonic()):
+    async def watch() -> None:
+        recovery, consumer, now = app.tables.recovery, app.consumer, time.monotonic()
+        try:
+            remaining = recovery.active_remaining()
+            # Before reading, faust flushes, asks Kafka for offsets and seeks (each up to its request timeout)
+            # with the flow stopped: a slow Kafka there is not a stalled worker.
+            reading = recovery.in_recovery and app.flow_control.is_active()
+            settled = not (recovery.in_recovery or app.rebalancing) and app.flow_control.is_active()
+            expected = consumer_guard.next_offsets() if settled else {}
+            partitions = {tp: (expected[tp], consumer.highwater(tp)) for tp in consumer.assignment()
+                          if tp in expected and tp not in consumer._buffered_partitions}  # full buffer: on purpose
+        except Exception:  # a faust timer that raises is never run again: log, and look again next time
+            log.exception("the watchdog could not read the worker's progress")
+            return
+        if recovery_progress.stalled(reading, sum(remaining.values()), now):
             behind = {f"{tp.topic}[{tp.partition}]": n for tp, n in remaining.items() if n}
-            log.error("table recovery has read nothing for %.0f s (records left per changelog partition: %s); "
-                      "the worker exits with code %d to be started again", timeout_s, behind, STALLED_EXIT_CODE)
-            log.warning("where the worker's tasks stood:\n%s", _task_stacks())
-            for handler in logging.getLogger().handlers:
-                handler.flush()
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(STALLED_EXIT_CODE)  # no graceful stop: it would wait on the same stalled consumer
+            _exit_stalled(f"table recovery has read nothing for {timeout_s:.0f} s (records left per changelog "
+                          f"partition: {behind})")
+        stuck = partition_progress.stalled(partitions, now)
+        if stuck:
+            _exit_stalled(f"input partitions with records waiting were not read for {timeout_s:.0f} s (next "
+                          f"offset, end): { {f'{tp.topic}[{tp.partition}]': v for tp, v in stuck.items()} }")

@@ -9,7 +9,7 @@ import pytest
 from faust.types import TP
 
 from stream_processors.consumer_guard import Absences, ContiguousOffsets
-from stream_processors.watchdog import RecoveryProgress
+from stream_processors.watchdog import PartitionProgress, RecoveryProgress
 
 pytestmark = pytest.mark.unit
 
@@ -131,3 +131,30 @@ def test_the_clock_starts_again_with_each_recovery_and_never_runs_when_off():
     assert progress.stalled(True, 400, now=50)
     off = RecoveryProgress(timeout_s=0)
     assert not off.stalled(True, 400, now=0) and not off.stalled(True, 400, now=10_000)
+
+
+def test_an_input_partition_with_records_waiting_and_not_read_for_the_timeout_is_a_stall():
+    progress = PartitionProgress(timeout_s=20)
+    assert progress.stalled({SUBMISSIONS: (10, 40)}, now=0) == {}
+    assert progress.stalled({SUBMISSIONS: (10, 41)}, now=19) == {}
+    assert progress.stalled({SUBMISSIONS: (10, 41)}, now=20) == {SUBMISSIONS: (10, 41)}
+
+
+def test_a_partition_read_on_or_with_nothing_waiting_is_no_stall():
+    progress = PartitionProgress(timeout_s=20)
+    other = TP("complaints.submitted", 0)
+    for now in range(0, 100, 5):
+        # SUBMISSIONS moves on (slowly); `other` has nothing waiting; a third is not known yet
+        stuck = progress.stalled({SUBMISSIONS: (now, 1000), other: (50, 50), CHANGELOG: (None, 9)}, now=now)
+        assert stuck == {}
+    assert PartitionProgress(timeout_s=0).stalled({SUBMISSIONS: (10, 40)}, now=10_000) == {}
+
+
+def test_a_partition_that_moves_again_starts_its_clock_again():
+    progress = PartitionProgress(timeout_s=20)
+    progress.stalled({SUBMISSIONS: (10, 40)}, now=0)
+    progress.stalled({SUBMISSIONS: (11, 40)}, now=15)
+    assert progress.stalled({SUBMISSIONS: (11, 40)}, now=30) == {}
+    assert progress.stalled({SUBMISSIONS: (11, 40)}, now=35) == {SUBMISSIONS: (11, 40)}
+    assert progress.stalled({}, now=36) == {}  # a rebalance: forgotten
+    assert progress.stalled({SUBMISSIONS: (11, 40)}, now=40) == {}
