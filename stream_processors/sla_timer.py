@@ -57,6 +57,19 @@ def index_next_alarm(case: Case) -> None:
         del alarms_table[case.case_id]
 
 
+def _partition_count(topic: str) -> int:
+    """The topic's partitions as the cluster has them (a topic made before a change of ADUAN_PARTITIONS
+    keeps its count; bootstrap only warns), else the setting."""
+    try:
+        found = app.consumer._thread._ensure_consumer().partitions_for_topic(topic)
+    except Exception:  # noqa: BLE001 - no metadata yet
+        found = None
+    if found and len(found) != settings.partitions:
+        log.warning("%s has %d partitions, ADUAN_PARTITIONS says %d: using %d", topic, len(found),
+                    settings.partitions, len(found))
+    return len(found) if found else settings.partitions
+
+
 def open_clocks() -> int:
     """Cases of this worker's own partitions with a pending alarm."""
     return _open_clocks
@@ -92,7 +105,7 @@ async def sla_timer() -> None:
         _heap_stale = True
     elif _heap_stale:
         topic = settings.topics.commands  # co-partitioned with the submissions and the tables
-        partitions = app.consumer.topic_partitions(topic) or settings.partitions
+        partitions = _partition_count(topic)
         own = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == topic}
         _alarm_heap = [(at, case_id) for case_id, at in alarms_table.items()
                        if at is not None and partition_of(case_id, partitions) in own]
