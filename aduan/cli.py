@@ -6,7 +6,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated
 
@@ -335,7 +337,8 @@ def run(
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     stack_up()
-    children: list[subprocess.Popen] = []
+    supervisor: WorkerSupervisor | None = None
+    api: subprocess.Popen | None = None
     try:
         run_bootstrap(settings)
         exe = [sys.executable, "-m", "aduan.cli"]
@@ -346,9 +349,8 @@ def run(
                                                     else 0)}
             return subprocess.Popen([*exe, "worker"], env=env, start_new_session=True)
 
-        children.extend(start_worker(i) for i in range(workers))
+        supervisor = WorkerSupervisor(start_worker, workers, log=lambda m: typer.echo(m, err=True))
         api = subprocess.Popen([*exe, "api"], start_new_session=True)
-        children.append(api)
         wait_ready(settings.base_url, timeout_s=120)
         example = ""
         if demo_count:
@@ -358,31 +360,67 @@ def run(
             example = f"\nA demo case: {settings.base_url}/api/v1/complaints/{ids[0]}"
         typer.secho(f"\nAduan is running: {settings.base_url}  (API docs: {settings.base_url}/docs){example}\n"
                     "Press Ctrl-C to stop.", fg=typer.colors.GREEN, bold=True)
-        # A supervisor, as Kubernetes is on a cluster: a worker that exits (its watchdog exits on a stalled
-        # table recovery) is started again, unless it keeps exiting; the API stopping ends everything.
-        restarts: list[float] = []
-        while api.poll() is None:
-            for i, child in enumerate(children[:workers]):
-                code = child.poll()
-                if code is None:
-                    continue
-                restarts = [t for t in restarts if t > time.monotonic() - 600] + [time.monotonic()]
-                if len(restarts) > MAX_WORKER_RESTARTS:
-                    raise _fail(f"workers exited {len(restarts)} times in 10 minutes; see the output above")
-                typer.echo(f"worker {i + 1} exited with code {code}; starting it again", err=True)
-                children[i] = start_worker(i)
+        while api.poll() is None and not supervisor.gave_up.is_set():
             time.sleep(1)
+        if supervisor.gave_up.is_set():
+            raise _fail(f"a worker exited more than {MAX_WORKER_RESTARTS} times in 10 minutes; see the output above")
         raise _fail("the API stopped; see the output above")
     except KeyboardInterrupt:
         typer.echo("\nstopping…")
     finally:
-        for child in children:
-            _stop(child)
+        if supervisor is not None:
+            supervisor.stop()
+        if api is not None:
+            _stop(api)
         if not keep_stack:
             stack_down()
 
 
 MAX_WORKER_RESTARTS = 5  # in 10 minutes, before `aduan run` gives up
+
+
+class WorkerSupervisor:
+    """`aduan run`'s workers, as Kubernetes keeps them on a cluster: one that exits (a worker's watchdog exits
+    on a stall) is started again after a growing pause (1, 2, 4 … 30 s), from the moment they start; past
+    MAX_WORKER_RESTARTS exits in 10 minutes it gives up and sets `gave_up`."""
+
+    def __init__(self, start: Callable[[int], subprocess.Popen], count: int, log: Callable[[str], None],
+                 every_s: float = 1.0, first_pause_s: float = 1.0) -> None:
+        self._start, self._log = start, log
+        self._every_s, self._first_pause_s = every_s, first_pause_s
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self.gave_up = threading.Event()
+        self.procs = [start(i) for i in range(count)]
+        self._thread = threading.Thread(target=self._watch, name="worker-supervisor", daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        exits: list[float] = []
+        while not self._stopping.wait(self._every_s):
+            for i in range(len(self.procs)):
+                code = self.procs[i].poll()
+                if code is None:
+                    continue
+                now = time.monotonic()
+                exits = [t for t in exits if t > now - 600] + [now]
+                if len(exits) > MAX_WORKER_RESTARTS:
+                    self.gave_up.set()
+                    return
+                pause = min(self._first_pause_s * 2 ** (len(exits) - 1), 30.0)
+                self._log(f"worker {i + 1} exited with code {code}; starting it again in {pause:g} s")
+                if self._stopping.wait(pause):
+                    return
+                with self._lock:
+                    if not self._stopping.is_set():
+                        self.procs[i] = self._start(i)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(5)
+        with self._lock:
+            for proc in self.procs:
+                _stop(proc)
 
 
 def _stop(child: subprocess.Popen, timeout_s: float = 20) -> None:
