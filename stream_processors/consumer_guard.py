@@ -28,9 +28,9 @@ record that was in fact processed just before the rebalance is only decided agai
 
 Third, partitions faust forgets to fetch: faust asks the Kafka client only for the records of its
 "active" partitions, a set it edits on every pause, resume, rebalance and full buffer. After a takeover a
-partition can drop out of it for good: an input partition whose records then wait in Kafka (the
-two-worker test: one partition of four never read again), or a changelog partition that recovery waits
-on for ever ("No event received for active tp ... since recovery start"). `watch` checks every few
+partition could drop out of it for good: an input partition whose records then wait in Kafka (the
+two-worker test: one partition of four never read again, its offsets uncommitted; that the set lost it is
+our reading, not seen in the act). `watch` checks every few
 seconds that the partitions that must be read are in that set (outside a rebalance: our input
 partitions, unless held back by a full buffer; during table recovery: the changelog partitions with
 records left) and puts back one missing twice in a row, with a warning.
