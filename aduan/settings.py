@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     session_timeout_s: float = Field(30.0, ge=6, le=300, description="how long a silent worker keeps its "
                                      "partitions before the others take them over (Kafka consumer session)")
     sla_tick_s: float = Field(1.0, gt=0, le=60, description="how often the SLA timer looks for due alarms")
-    worker_stall_timeout_s: float = Field(120.0, ge=0, description="a worker whose table recovery, or an "
+    worker_stall_timeout_s: float = Field(60.0, ge=0, description="a worker whose table recovery, or an "
                                           "input partition with records waiting, reads nothing for this long "
                                           "exits (code 70) to be restarted (0: never)")
     worker_metrics_port: int = Field(9464, ge=0, le=65535, description="port of a worker's Prometheus /metrics "
