@@ -3,7 +3,7 @@
 faust-streaming (0.15) can leave a worker in recovery for good after a rebalance: the changelog partitions
 it must read are resumed, yet no record of them arrives (its log repeats "No event received for active tp
 ... since recovery start"), and the worker processes nothing until it is restarted. The two-worker test
-saw this after 4 of 49 takeovers. A restart is what clears it, so the watchdog makes
+saw this after 4 of 55 takeovers. A restart is what clears it, so the watchdog makes
 the stall an exit: when recovery has made no progress for ADUAN_WORKER_STALL_TIMEOUT_S, the worker logs
 what it was waiting for (the partitions, and where each of its tasks stood) and exits with code 70. Its
 supervisor starts it again: Kubernetes (the worker Deployment), `aduan run`, or the test harness. Nothing
