@@ -8,11 +8,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+from kafka import KafkaConsumer, TopicPartition
 
 from aduan.settings import Settings
 
@@ -44,6 +45,26 @@ def wait_for(predicate: Callable[[], Any], what: str, timeout_s: float = WAIT_S,
         time.sleep(every_s)
     raise WaitTimeout(f"timed out after {timeout_s:.0f} s waiting for {what}" + (f" (last error: {last_error!r})"
                                                                          if last_error else ""))
+
+
+def topic_records(bootstrap: str, topic: str, timeout_s: float = WAIT_S, **consumer_options: Any) -> Iterator:
+    """Every record of `topic` as it stands now: each partition from its beginning to its end offset at the
+    start. TimeoutError past `timeout_s`."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","), group_id=None, enable_auto_commit=False,
+                             **consumer_options)
+    try:
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        ends = consumer.end_offsets(partitions)
+        deadline = time.monotonic() + timeout_s
+        while any(consumer.position(tp) < ends[tp] for tp in partitions):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"reading {topic} took over {timeout_s:.0f} s")
+            for batch in consumer.poll(timeout_ms=500).values():
+                yield from batch
+    finally:
+        consumer.close()
 
 
 def settings_env(settings: Settings) -> dict[str, str]:

@@ -62,7 +62,7 @@ from domain.jurisdiction import Jurisdiction
 from domain.lifecycle import decide_submission
 from producers.kafka import encode
 from tests.benchmarks.intake import DESCRIPTIONS, cleanup, pct
-from tests.support import Process, free_port, settings_env
+from tests.support import Process, free_port, settings_env, topic_records
 
 SAMPLE_CATEGORY = "ketertiban"  # response clock of SAMPLE-S seconds: the measured breaches
 LATE_CATEGORY = "pelayanan-publik"  # response clock of LATE-S seconds: alarms that must outlive restarts
@@ -417,25 +417,13 @@ def warning_lateness(log: EventLog, case_ids: list[str]) -> list[float]:
 
 def count_live_keys(settings: Settings, topic: str, timeout_s: float) -> tuple[int, int]:
     """(records, keys whose last record is not a tombstone) of a changelog topic."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap.split(","), group_id=None,
-                             enable_auto_commit=False, max_poll_records=10_000, fetch_max_bytes=64 * 1024 * 1024)
-    try:
-        parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        consumer.assign(parts)
-        consumer.seek_to_beginning(*parts)
-        ends = consumer.end_offsets(parts)
-        live: dict[bytes, bool] = {}
-        records, deadline = 0, time.monotonic() + timeout_s
-        while any(consumer.position(tp) < ends[tp] for tp in parts):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"reading {topic} took over {timeout_s:.0f} s")
-            for batch in consumer.poll(timeout_ms=500).values():
-                for r in batch:
-                    live[r.key] = r.value is not None and r.value != b"null"
-                    records += 1
-        return records, sum(live.values())
-    finally:
-        consumer.close()
+    live: dict[bytes, bool] = {}
+    records = 0
+    for r in topic_records(settings.kafka_bootstrap, topic, timeout_s, max_poll_records=10_000,
+                           fetch_max_bytes=64 * 1024 * 1024):
+        live[r.key] = r.value is not None and r.value != b"null"
+        records += 1
+    return records, sum(live.values())
 
 
 def changelog(topics: list[str], app_id: str, table: str) -> str | None:

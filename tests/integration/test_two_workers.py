@@ -17,13 +17,12 @@ from collections import defaultdict
 
 import httpx
 import pytest
-from kafka import KafkaConsumer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
 from aduan.bootstrap import bootstrap
 from aduan.settings import DEFAULT_JURISDICTION
 from tests.integration.test_lifecycle import BODY
-from tests.support import Process, free_port, settings_env, start_api, wait_for
+from tests.support import Process, free_port, settings_env, start_api, topic_records, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.workers]
 
@@ -67,31 +66,16 @@ def held_partitions(samples: dict, topic: str) -> set[str]:
             if name == "aduan_consumer_lag" and dict(labels).get("topic") == topic}
 
 
-def read_topic(settings, topic: str) -> list:
-    """Every record of `topic` now, from the beginning."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False, group_id=None)
-    partitions = [TopicPartition(topic, p) for p in range(settings.partitions)]
-    consumer.assign(partitions)
-    consumer.seek_to_beginning(*partitions)
-    ends = consumer.end_offsets(partitions)
-    records = []
-    while any(consumer.position(tp) < end for tp, end in ends.items()):
-        for batch in consumer.poll(timeout_ms=1000).values():
-            records += batch
-    consumer.close()
-    return records
-
-
 def explain_unrouted(settings, es, accepted: list[str]) -> str:
     """What the log and the index hold of the cases not routed: for the failure message."""
     docs = {d["_id"]: d for d in es.mget(index=settings.indices.cases, ids=accepted)["docs"]}
     missing = [cid for cid in accepted if not docs[cid].get("found") or docs[cid]["_source"]["seq"] < 2]
     events = defaultdict(list)
-    for record in read_topic(settings, settings.topics.events):
+    for record in topic_records(settings.kafka_bootstrap, settings.topics.events):
         event = json.loads(record.value)
         events[event["case_id"]].append((record.partition, record.offset, event["seq"], event["type"]))
     submitted = {record.key.decode(): (record.partition, record.offset)
-                 for record in read_topic(settings, settings.topics.submissions)}
+                 for record in topic_records(settings.kafka_bootstrap, settings.topics.submissions)}
     lines = [f"{len(missing)} cases not routed:"]
     for cid in missing[:20]:
         doc = docs[cid].get("_source") or {}
@@ -185,7 +169,7 @@ def test_a_worker_killed_under_load_loses_and_duplicates_nothing(pair, es, logs_
     # seqs contiguous from 1, each SLA alarm recorded by exactly one event.
     ids_at: dict[tuple[str, int], set[str]] = defaultdict(set)
     alarm_events: dict[str, set[str]] = defaultdict(set)
-    for record in read_topic(mine, mine.topics.events):
+    for record in topic_records(mine.kafka_bootstrap, mine.topics.events):
         event = json.loads(record.value)
         ids_at[(event["case_id"], event["seq"])].add(event["event_id"])
         if "alarm" in event["payload"]:
