@@ -186,6 +186,9 @@ def test_search_filters_facets_sort_pages_and_bad_input(client, es, stack):
     assert 'data-notice="long"' in page.text and 'data-notice="date"' in page.text
     page = client.get("/cari", params={"q": marker})
     assert page.status_code == 200 and f'data-case="{road.id}"' in page.text and "<mark>" in page.text
+    page = client.get("/cari", params={"category": "jalan-jembatan", "agency": "PUPR-KOTA", "regency": "17.71"})
+    assert page.status_code == 200  # the filters keep what was chosen
+    assert all(f'<option value="{v}" selected>' in page.text for v in ("jalan-jembatan", "PUPR-KOTA", "17.71"))
 
 
 def test_scorecards_rank_agencies_with_enough_cases(client, es, stack):

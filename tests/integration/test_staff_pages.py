@@ -43,6 +43,9 @@ def test_sign_in_dashboard_sign_out(client, es, stack, account):
         assert sign_in(browser, username, "salah-sekali").status_code == 401
         done = sign_in(browser, username, PASSWORD)
         assert done.status_code == 303 and done.headers["location"] == "/petugas"  # the queue
+        queue = browser.get("/petugas", params={"category": "kesehatan", "regency": "17.08"})
+        assert queue.status_code == 200  # its filters keep what was chosen
+        assert '<option value="kesehatan" selected>' in queue.text and '<option value="17.08" selected>' in queue.text
         # Search sees the new case after the index's next refresh (about a second).
         page = wait_for(lambda: (p := browser.get("/petugas/kinerja")).status_code == 200
                         and 'id="performance"' in p.text and p, "the dashboard with DINKES's record")
