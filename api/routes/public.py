@@ -109,16 +109,34 @@ async def public_case_or_404(services, tracking_id: str) -> dict[str, Any]:
     return record
 
 
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)  # the days a scorecard's period may cover
+MAX_SCORECARD_YEARS = 10  # one bucket a month per row: a longer period is neither readable nor cheap
+
+
+def _bad_date(name: str, value: date, msg: str) -> RequestValidationError:
+    return RequestValidationError([{"type": "value_error", "loc": ("query", name), "input": str(value), "msg": msg}])
+
+
 def period(jurisdiction: Jurisdiction, since: date | None, until: date | None) -> tuple[datetime, datetime]:
     """[since, until] as instants in the jurisdiction's zone; by default the last twelve whole months and
-    this one."""
+    this one. 422 naming the parameter for a day outside FIRST_DAY..LAST_DAY (or its default outside them),
+    reversed dates or a period of more than MAX_SCORECARD_YEARS."""
     zone = ZoneInfo(jurisdiction.timezone)
+    for name, given in (("from", since), ("to", until)):
+        if given is not None and not FIRST_DAY <= given <= LAST_DAY:
+            raise _bad_date(name, given, f"di luar / outside {FIRST_DAY.isoformat()}..{LAST_DAY.isoformat()}")
     today = datetime.now(zone).date()
     until = until or today
     since = since or date(until.year - 1, until.month, 1)
+    if since < FIRST_DAY:  # the default twelve months before an early 'to'
+        raise _bad_date("to", until, f"dua belas bulan sebelumnya jatuh sebelum {FIRST_DAY.isoformat()}, beri 'from' / "
+                                     f"twelve months before it fall before {FIRST_DAY.isoformat()}: give 'from'")
     if since > until:
-        raise RequestValidationError([{"type": "value_error", "loc": ("query", "from"), "input": str(since),
-                                       "msg": "'from' jatuh setelah 'to' / 'from' is after 'to'"}])
+        raise _bad_date("from", since, "'from' jatuh setelah 'to' / 'from' is after 'to'")
+    if until.year - since.year > MAX_SCORECARD_YEARS or \
+            (until.year - since.year == MAX_SCORECARD_YEARS and (until.month, until.day) >= (since.month, since.day)):
+        raise _bad_date("from", since, f"periode paling lama {MAX_SCORECARD_YEARS} tahun / the period is at most "
+                                       f"{MAX_SCORECARD_YEARS} years")
     return (datetime.combine(since, time(0), zone).astimezone(UTC),
             datetime.combine(until + timedelta(days=1), time(0), zone).astimezone(UTC))
 
@@ -141,8 +159,10 @@ async def public_scorecards(
     services: ServicesDep,
     group: Literal["agency", "regency"] = "agency",
     since: Annotated[date | None, Query(alias="from", description="cases submitted on or after (default: "
-                                                                  "twelve months back)")] = None,
-    until: Annotated[date | None, Query(alias="to", description="cases submitted on or before (default today)")] = None,
+                                                                  "twelve months back); 2000-01-01 at the earliest, "
+                                                                  "at most ten years before 'to'")] = None,
+    until: Annotated[date | None, Query(alias="to", description="cases submitted on or before (default today); "
+                                                                "2999-12-31 at the latest")] = None,
 ) -> dict[str, Any]:
     """Per agency (or regency): cases, median working hours to the first response and to resolution, share
     resolved within the SLA, average rating, and each month's cases and share on time. Rows with fewer than
