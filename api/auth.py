@@ -58,7 +58,8 @@ def citizen_secret(secret: bytes, case_id: str) -> str:
 
 
 def citizen_secret_matches(secret: bytes, case_id: str, given: str) -> bool:
-    return hmac.compare_digest(citizen_secret(secret, case_id), given or "")
+    given = given or ""  # compare_digest refuses str with non-ASCII characters (TypeError); no secret has them
+    return given.isascii() and hmac.compare_digest(citizen_secret(secret, case_id), given)
 
 
 def _staff(request: Request,

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, HTTPException, Query, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
@@ -18,6 +19,7 @@ from api.actions import build_command, send_command
 from api.auth import StaffDep
 from api.deps import ServicesDep
 from api.routes.complaints import NOT_FOUND, case_or_404, deadlines_of
+from api.routes.public import FIRST_DAY, LAST_DAY
 from api.schemas import AgencyRef, OfficerCase, QueueItem, QueuePageOut, ReporterContact, StaffTimelineItem
 from domain.case import Case, Status
 from domain.commands import CITIZEN_COMMANDS
@@ -120,15 +122,32 @@ async def read_photo(case_id: str, photo_id: str, services: ServicesDep, actor: 
 async def read_performance(
     services: ServicesDep, actor: StaffDep,
     group: Annotated[Literal["agency", "officer"], Query(description="one row per agency or per officer")] = "agency",
-    since: Annotated[datetime | None, Query(alias="from", description="cases submitted from (ISO 8601)")] = None,
-    until: Annotated[datetime | None, Query(alias="to", description="cases submitted before (ISO 8601)")] = None,
+    since: Annotated[datetime | None, Query(alias="from", description="cases submitted from (ISO 8601; without an "
+                                                                     "offset, UTC; from the year 2000)")] = None,
+    until: Annotated[datetime | None, Query(alias="to", description="cases submitted before (ISO 8601; up to the "
+                                                                   "year 2999)")] = None,
 ) -> dict:
     """Performance records in working time: cases received and handled, median and p90 hours to the first
     response and to resolution, share within SLA per stage, breaches, reopen rate, average rating. Officers
     and supervisors see their agency; coordinators the whole jurisdiction."""
     agency = None if actor.role in ("coordinator", "admin") else actor.agency
+    since, until = instant("from", since), instant("to", until)
+    if since and until and since > until:
+        raise RequestValidationError([{"type": "value_error", "loc": ("query", "from"), "input": since.isoformat(),
+                                       "msg": "'from' jatuh setelah 'to' / 'from' is after 'to'"}])
     rows = await performance(services.es, services.settings.indices.cases, agency, group, since, until)
     return {"scope": agency or "jurisdiction", "group": group, "rows": rows}
+
+
+def instant(name: str, value: datetime | None) -> datetime | None:
+    """`value` in UTC (a time without offset is UTC, as before); 422 naming the parameter for a day outside
+    FIRST_DAY..LAST_DAY. Elasticsearch takes offsets up to 18 hours only, Python up to 24: UTC has none."""
+    if value is None:
+        return None
+    if not FIRST_DAY <= value.date() <= LAST_DAY:
+        raise RequestValidationError([{"type": "value_error", "loc": ("query", name), "input": value.isoformat(),
+                                       "msg": f"di luar / outside {FIRST_DAY.isoformat()}..{LAST_DAY.isoformat()}"}])
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 @router.post("/cases/{case_id}/actions", status_code=status.HTTP_202_ACCEPTED, response_model=ActionAccepted,
