@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from api.accounts import AccountLocked
 from api.auth import mint_staff_token
 from api.deps import ServicesDep
+from api.routes.responses import BODY, RATE_LIMITED, error
 from domain.events import Actor
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -26,11 +27,11 @@ class Token(BaseModel):
     expires_in: int
 
 
-@router.post("/token", response_model=Token, responses={
-    401: {"description": "Wrong username or password, or a disabled account (one message for all)"},
-    429: {"description": "Locked after repeated failures, or too many attempts from this address; Retry-After "
-                         "says for how long"},
-    503: {"description": "Accounts are not configured"},
+@router.post("/token", response_model=Token, responses=BODY | {
+    401: error("Wrong username or password, or a disabled account (one message for all)"),
+    429: error("Locked after repeated failures, or too many attempts from this address; Retry-After says for how "
+               "long", headers=RATE_LIMITED[429]["headers"]),
+    503: error("Accounts are not configured"),
 })
 def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], services: ServicesDep, request: Request) -> Token:
     """Exchange a username and password for a bearer token (`Authorization: Bearer …`) valid for

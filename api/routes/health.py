@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from api.deps import ServicesDep
 
@@ -18,7 +20,15 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+class Readiness(BaseModel):
+    status: Literal["ready", "not ready"]
+    kafka: str  # "ok", or what is wrong
+    elasticsearch: str
+
+
+@router.get("/readyz", response_model=Readiness,
+            responses={503: {"model": Readiness, "description": "Kafka or Elasticsearch is not reachable; the "
+                                                                "fields say which"}})
 async def readyz(services: ServicesDep) -> JSONResponse:
     kafka, es = await asyncio.gather(_kafka(services), _elasticsearch(services))
     ready = kafka == "ok" and es == "ok"

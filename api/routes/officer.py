@@ -20,6 +20,7 @@ from api.auth import StaffDep
 from api.deps import ServicesDep
 from api.routes.complaints import NOT_FOUND, case_or_404, deadlines_of
 from api.routes.public import FIRST_DAY, LAST_DAY
+from api.routes.responses import BODY, KAFKA_UNAVAILABLE, STAFF, not_found
 from api.schemas import AgencyRef, OfficerCase, QueueItem, QueuePageOut, ReporterContact, StaffTimelineItem
 from domain.case import Case, Status
 from domain.commands import CITIZEN_COMMANDS
@@ -29,8 +30,8 @@ from domain.lifecycle import allowed_actions
 from search.performance import performance
 from search.queue import MAX_PAGE_SIZE, PAGE_SIZE, QueueFilters, View, in_scope, read_queue
 
-router = APIRouter(prefix="/api/v1/officer", tags=["officer"])
-_OUT_OF_SCOPE = {404: {"description": "No such case in your scope"}}
+router = APIRouter(prefix="/api/v1/officer", tags=["officer"], responses=STAFF)  # every route needs a staff token
+_OUT_OF_SCOPE = not_found("No such case in your scope")
 
 
 class ActionAccepted(BaseModel):
@@ -151,7 +152,7 @@ def instant(name: str, value: datetime | None) -> datetime | None:
 
 
 @router.post("/cases/{case_id}/actions", status_code=status.HTTP_202_ACCEPTED, response_model=ActionAccepted,
-             responses=_OUT_OF_SCOPE)
+             responses=BODY | _OUT_OF_SCOPE | KAFKA_UNAVAILABLE)
 async def act(case_id: str, services: ServicesDep, actor: StaffDep,
               body: dict[str, Any] = Body(..., examples=[{"type": "reply", "message": "Sedang kami tangani."}]),
               ) -> ActionAccepted:
@@ -160,7 +161,8 @@ async def act(case_id: str, services: ServicesDep, actor: StaffDep,
     and a refused command shows in the case's timeline with its reason."""
     case = await case_in_scope(services, actor, case_id)
     if body.get("type") in CITIZEN_COMMANDS:
-        raise HTTPException(422, f"{body['type']} is the citizen's action")
+        raise RequestValidationError([{"type": "value_error", "loc": ("body", "type"), "input": body["type"],
+                                       "msg": f"{body['type']} is the citizen's action"}])
     command = build_command(case.case_id, actor, body, datetime.now(UTC).isoformat())
     await send_command(services, command)
     return ActionAccepted(command_id=command.command_id, case_id=case.case_id)

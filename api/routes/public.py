@@ -14,6 +14,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.exceptions import RequestValidationError
 
 from api.deps import ServicesDep
+from api.routes.responses import not_found
 from domain.ids import normalize_case_id
 from domain.jurisdiction import Jurisdiction
 from search.performance import scorecards
@@ -94,7 +95,7 @@ async def search_cases(
     return await run_search(services, query)
 
 
-@router.get("/cases/{tracking_id}", responses={404: {"description": "No such public case"}})
+@router.get("/cases/{tracking_id}", responses=not_found("No such public case"))
 async def read_public_case(tracking_id: str, services: ServicesDep) -> dict[str, Any]:
     """One public case: redacted description, the agency's public replies, dates, deadlines met or not."""
     record = await public_case_or_404(services, tracking_id)
