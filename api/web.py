@@ -43,7 +43,8 @@ def csrf_token(request: Request) -> str:
 
 def check_csrf(request: Request, token: str) -> None:
     expected = request.session.get("csrf", "")
-    if not expected or not hmac.compare_digest(expected, token or ""):
+    token = token or ""  # compare_digest refuses str with non-ASCII characters (TypeError); no token has them
+    if not expected or not token.isascii() or not hmac.compare_digest(expected, token):
         raise HTTPException(403, "csrf")
 
 

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from api.actions import await_outcome, build_command, send_command
 from api.auth import citizen_secret_matches
 from api.deps import JurisdictionDep, ServicesDep
+from api.routes.responses import BODY, INVALID, KAFKA_UNAVAILABLE, RATE_LIMITED
 from api.schemas import (
     ActionOutcome,
     AgencyRef,
@@ -67,15 +68,16 @@ async def _read_submission(request: Request) -> tuple[ComplaintCreate, list[tupl
     except json.JSONDecodeError as exc:
         raise RequestValidationError([{"type": "json_invalid", "loc": ("body",), "msg": f"not JSON: {exc}",
                                        "input": None}]) from None
+    except UnicodeDecodeError:
+        raise RequestValidationError([{"type": "json_invalid", "loc": ("body",), "input": None,
+                                       "msg": "the body is not UTF-8 text: send JSON in UTF-8"}]) from None
     except ValidationError as exc:
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]) \
             from None
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=ComplaintAccepted, openapi_extra=_MULTIPART_DOC,
-             responses={422: {"description": "Invalid input; detail[].loc names the field"},
-                        429: {"description": "Too many submissions from this address"},
-                        503: {"description": "Kafka did not confirm the submission"}})
+             responses=BODY | INVALID | RATE_LIMITED | KAFKA_UNAVAILABLE)
 async def submit_complaint(request: Request, services: ServicesDep) -> ComplaintAccepted | JSONResponse:
     """Submit a complaint as JSON, or as multipart/form-data with the JSON in `complaint` and up to 3
     `photos`. 202 only once Kafka has confirmed it. Keep the `secret`: it is shown once."""
@@ -104,9 +106,10 @@ async def read_photo(tracking_id: str, photo_id: str, secret: str, services: Ser
 
 
 @router.post("/{tracking_id}/actions", response_model=ActionOutcome,
-             responses={202: {"model": ActionOutcome, "description": "Accepted, not applied yet"},
-                        403: {"description": "Wrong secret"}, 404: {"description": "No such case"},
-                        409: {"description": "The case agent refused the action; detail says why"}})
+             responses=BODY | KAFKA_UNAVAILABLE | {
+                 202: {"model": ActionOutcome, "description": "Accepted, not applied yet"},
+                 403: {"description": "Wrong secret"}, 404: {"description": "No such case"},
+                 409: {"description": "The case agent refused the action; detail says why"}})
 async def citizen_action(tracking_id: str, body: CitizenAction, services: ServicesDep,
                          jurisdiction: JurisdictionDep) -> ActionOutcome | JSONResponse:
     """Reply to a question, accept the resolution with a rating (1-5), or reopen it with a reason. Needs the

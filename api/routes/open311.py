@@ -30,6 +30,7 @@ from pydantic import ValidationError
 
 from api.deps import ServicesDep
 from api.routes.public import names
+from api.routes.responses import BODY, open311
 from api.schemas import ComplaintCreate
 from api.submission import SubmissionUnavailable, accept_complaint
 from domain.case import Status
@@ -127,7 +128,7 @@ def _guard(fmt: str, handler):
     return run()
 
 
-@router.get("/services.{fmt}", summary="GET services")
+@router.get("/services.{fmt}", summary="GET services", responses=open311(404))
 async def services_list(fmt: str, request: Request, services: ServicesDep) -> Response:
     async def handler():
         j = services.jurisdiction
@@ -136,7 +137,7 @@ async def services_list(fmt: str, request: Request, services: ServicesDep) -> Re
     return await _guard(fmt, handler)
 
 
-@router.get("/services/{service_code}.{fmt}", summary="GET service definition")
+@router.get("/services/{service_code}.{fmt}", summary="GET service definition", responses=open311(404))
 async def service_definition(service_code: str, fmt: str, request: Request, services: ServicesDep) -> Response:
     async def handler():
         j = services.jurisdiction
@@ -149,7 +150,8 @@ async def service_definition(service_code: str, fmt: str, request: Request, serv
     return await _guard(fmt, handler)
 
 
-@router.post("/requests.{fmt}", summary="POST service request")
+@router.post("/requests.{fmt}", summary="POST service request",
+             responses=BODY | open311(400, 403, 404, 503))
 async def post_request(fmt: str, request: Request, services: ServicesDep) -> Response:
     """Form fields (application/x-www-form-urlencoded or multipart): api_key, service_code, lat & long or
     address_string, attribute[wilayah] and the service's own attribute[...], description, first_name,
@@ -254,7 +256,7 @@ def _w3c(name: str, text: str | None) -> datetime | None:
     return moment
 
 
-@router.get("/requests.{fmt}", summary="GET service requests")
+@router.get("/requests.{fmt}", summary="GET service requests", responses=open311(400, 404))
 async def get_requests(fmt: str, request: Request, services: ServicesDep) -> Response:
     """Query: service_request_id (comma-separated), service_code (comma-separated), start_date, end_date
     (w3 date-times; by default the last 90 days), status (open, closed). At most 1000, newest first."""
@@ -290,7 +292,7 @@ async def get_requests(fmt: str, request: Request, services: ServicesDep) -> Res
     return await _guard(fmt, handler)
 
 
-@router.get("/requests/{service_request_id}.{fmt}", summary="GET service request")
+@router.get("/requests/{service_request_id}.{fmt}", summary="GET service request", responses=open311(404))
 async def get_request(service_request_id: str, fmt: str, request: Request, services: ServicesDep) -> Response:
     async def handler():
         _jurisdiction(services.jurisdiction, request.query_params.get("jurisdiction_id"))
@@ -310,7 +312,8 @@ async def _one(services, service_request_id: str) -> dict[str, Any]:
     return view
 
 
-@router.get("/tokens/{token}.{fmt}", summary="GET service_request_id from a token")
+@router.get("/tokens/{token}.{fmt}", summary="GET service_request_id from a token",
+            responses=open311(404))
 async def get_token(token: str, fmt: str, services: ServicesDep) -> Response:
     """Requests get their id at once, so a token is the request's own id."""
     async def handler():
