@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help install run test unit bench bench-sla bench-queue lint stack-up stack-down clean browser-deps
+.PHONY: help install run test unit bench bench-sla bench-queue bench-redaction lint stack-up stack-down clean browser-deps
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ bench-sla: install ## the SLA benchmark: open clocks in one worker, breach laten
 
 bench-queue: install ## the officer queues on an index of N cases (BENCH_ARGS="--cases N", default 1000000)
 	deploy/local/with-stack.sh $(BIN)/python -m tests.benchmarks.queue $(BENCH_ARGS)
+
+bench-redaction: install ## personal-data scrubber: recall/precision per class on tests/data, time per text (no stack)
+	$(BIN)/python -m tests.benchmarks.redaction $(BENCH_ARGS)
 
 lint: install ## ruff
 	$(BIN)/ruff check .
