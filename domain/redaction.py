@@ -39,8 +39,14 @@ read at import) to tell an everyday word from a name. Spans are merged and repla
 Measured against the labelled corpus (`make bench-redaction`, tests/data/redaction_corpus.jsonl): this plain
 code against Presidio's analyzer with the same Indonesian patterns as custom recognisers (no spaCy model can
 be fetched here, so a blank Indonesian pipeline; Presidio brings no Indonesian recogniser or name model of its
-own) and against lokal-id's Samaran masker (an Indonesian PII library). The numbers are in the benchmark's
-module docstring; this code was kept because it removes more and is several times faster.
+own) and against lokal-id's Samaran masker (an Indonesian PII library), 439 texts:
+
+    engine               identifiers  names  addresses  precision  p99 ms for 2,000 chars
+    this module          1.000        1.000  1.000      1.000      4.0
+    lokal-id Samaran     0.669        0.810  0.703      0.968      10.7
+    Presidio + patterns  0.788        0.000  0.467      0.947      23.9
+
+so the plain code stays: it removes more and is several times faster (tests/benchmarks/redaction.py).
 """
 
 from __future__ import annotations
@@ -640,6 +646,12 @@ def _names(toks: list[_Tok], keys: set[str], initials: set[str], spans: list[tup
             end = _name_run(toks, i + 2, False)
             if end > i + 2:
                 _mark(marked, i + 2, end)
+                i = end
+                continue
+        if t.text == "(" and i > 0 and toks[i - 1].claimed and i + 2 < n and toks[i + 1].title:
+            end = _name_run(toks, i + 1, False, limit=2)  # "0813-6900-1122 (Andre)": whose number it is
+            if end > i + 1 and end < n and toks[end].text == ")":
+                _mark(marked, i + 1, end)
                 i = end
                 continue
         if t.claimed or not t.word:

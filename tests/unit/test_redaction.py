@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from domain import redaction
 from domain.redaction import normalise, redact, scrub
-from tests.redaction_corpus import CLASSES, kept, load, score
+from tests.redaction_corpus import CLASSES, corpus, kept, leaks, load, score
 
 pytestmark = pytest.mark.unit
 
@@ -279,3 +279,16 @@ def test_the_corpus_check_fails_on_a_scrubber_that_keeps_everything():
     item = next(i for i in ITEMS if i.pii and i.keep)
     result = score(item, normalise, lambda text, names: (normalise(text), []))
     assert result["missed"] and not result["found"]
+
+
+def test_the_earlier_generated_corpus_keeps_no_planted_data_and_every_ordinary_number():
+    """The corpus the integration test publishes end to end (tests.redaction_corpus.corpus), without the stack."""
+    items = corpus(400)
+    assert len({item.text for item in items}) == 400
+    for item in items:
+        raw = set(leaks(item, item.text))  # the check finds what was planted, unscrubbed
+        assert raw >= set(item.planted[3:]) and raw & set(item.planted[:3]), item.text
+        out = scrub(item.text, [item.name])
+        assert leaks(item, out) == [], (item.text, out)
+        for number in item.ordinary:
+            assert number in out, (number, item.text, out)
