@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             sign_in_limiter=sign_in_limiter(settings.login_rate_limit),
             accounts=AccountStore.from_settings(settings),
         )
+        app.state.services.accounts.prune_submission_keys()
         try:
             yield
         finally:

@@ -65,8 +65,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "track.reopen": "Belum selesai? Buka kembali",
         "track.reason": "Alasan",
         "track.reopen.send": "Buka kembali",
-        "track.no_secret": "Untuk membalas, menilai, atau membuka kembali, gunakan tautan yang Anda terima saat "
-                           "mengirim pengaduan.",
+        "track.no_secret": "Untuk melihat isi pengaduan, membalas, menilai, atau membuka kembali, gunakan tautan "
+                           "yang Anda terima saat mengirim pengaduan.",
+        "track.your_complaint": "Pengaduan Anda",
+        "track.public_page": "Lihat halaman publik kasus ini (data pribadi dihapus)",
         "track.applied": "Tindakan Anda sudah tercatat.",
         "track.pending": "Tindakan Anda sudah diterima dan sedang diproses; muat ulang halaman sebentar lagi.",
         "track.refused": "Tindakan tidak dapat dilakukan:",
@@ -169,7 +171,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "track.reopen": "Not solved? Reopen it",
         "track.reason": "Reason",
         "track.reopen.send": "Reopen",
-        "track.no_secret": "To reply, rate or reopen, use the link you received when you submitted.",
+        "track.no_secret": "To see the complaint's text, reply, rate or reopen, use the link you received when you "
+                           "submitted.",
+        "track.your_complaint": "Your complaint",
+        "track.public_page": "See this case's public page (personal data removed)",
         "track.applied": "Your action has been recorded.",
         "track.pending": "Your action was received and is being processed; reload the page shortly.",
         "track.refused": "The action could not be taken:",

@@ -55,6 +55,11 @@ def _size_text(n: int) -> str:
     return f"{n / 1_048_576:.3g} MB" if n >= 1_048_576 else f"{max(1, n // 1024)} KB"
 
 
+def photo_id_of(data: bytes) -> str:
+    """A photo's id: from its uploaded bytes, so the same upload again is the same photo."""
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
 class PhotoStore:
     def __init__(
         self, root: Path, max_bytes: int = 8 * 1024 * 1024, max_side: int = 2048, max_pixels: int = 40_000_000
@@ -73,7 +78,7 @@ class PhotoStore:
             limit = _size_text(self.max_bytes)
             raise _rejected(filename, f"terlalu besar (maksimal {limit}).", f"is too large (at most {limit}).")
         # Derived from the original bytes so a retried submission gets the very same photo ids.
-        photo_id = hashlib.sha256(data).hexdigest()[:32]
+        photo_id = photo_id_of(data)
         folder = self.root / case_id
         target = folder / f"{photo_id}.jpg"
         if target.is_file():

@@ -31,11 +31,16 @@ class AgencyRef(BaseModel):
 
 
 class TimelineItem(BaseModel):
+    """One public entry of the case's history, without its text (domain.access.TRACKING_TIMELINE_FIELDS)."""
+
     type: str
     status: str
     occurred_at: datetime
     by: str  # a role, or an agency: never a person's identity
-    text: str | None = None
+
+
+class CitizenTimelineItem(TimelineItem):
+    text: str | None = None  # the reply, question, resolution or reason: for the citizen with the secret
 
 
 class Deadline(BaseModel):
@@ -47,8 +52,17 @@ class Deadline(BaseModel):
     state: str  # running, paused, met or breached
 
 
-class ComplaintPublic(BaseModel):
-    """What the citizen sees of their case."""
+class PublishedTexts(BaseModel):
+    """The case's texts as its public record has them (scrubbed of personal data), once it is published."""
+
+    title: str | None = None
+    description: str | None = None
+    resolution: str | None = None
+
+
+class CaseTracking(BaseModel):
+    """What anyone with the tracking id sees (domain.access.TRACKING_FIELDS): where the case stands, no texts
+    until it is published. A confidential case answers 404 without the secret."""
 
     tracking_id: str
     status: str
@@ -58,14 +72,28 @@ class ComplaintPublic(BaseModel):
     agency: AgencyRef | None
     submitted_at: datetime
     updated_at: datetime
+    deadlines: list[Deadline] = []
+    timeline: list[TimelineItem]
+    published: PublishedTexts | None = Field(None, description="the scrubbed public texts, once published")
+
+
+class CitizenCase(CaseTracking):
+    """What the citizen with the secret (`kunci`) sees of their own case (domain.access.OWNER_FIELDS)."""
+
+    title: str | None = None
+    description: str
+    address: str | None = None
+    attributes: dict[str, str] = {}
+    anonymous: bool
+    confidential: bool
     resolution: str | None = None
     rating: int | None = None
+    rating_comment: str | None = None
     rejection_reason: str | None = None
     refer_to: str | None = None
     merged_into: str | None = None
     photos: list[str] = []
-    deadlines: list[Deadline] = []
-    timeline: list[TimelineItem]
+    timeline: list[CitizenTimelineItem]
 
 
 class CitizenAction(BaseModel):
@@ -84,7 +112,7 @@ class CitizenAction(BaseModel):
 class ActionOutcome(BaseModel):
     command_id: str
     outcome: str  # "applied" or "pending" (still on its way; look again shortly)
-    complaint: ComplaintPublic | None = None
+    complaint: CitizenCase | None = None
 
 
 class CategoryPublic(BaseModel):

@@ -7,11 +7,12 @@ import logging
 
 from fastapi.exceptions import RequestValidationError
 
+from api.accounts import SubmissionConflict
 from api.auth import citizen_secret
-from api.photos import MAX_PHOTOS, PhotoRejected
+from api.photos import MAX_PHOTOS, PhotoRejected, photo_id_of
 from api.schemas import ComplaintAccepted, ComplaintCreate
 from domain.case import Case, apply
-from domain.complaint import Channel, Complaint
+from domain.complaint import Channel, Complaint, fingerprint
 from domain.jurisdiction import Jurisdiction
 from producers.kafka import NotConfirmed, Overloaded
 
@@ -59,22 +60,45 @@ def check_codes(body: ComplaintCreate, jurisdiction: Jurisdiction) -> None:
         raise RequestValidationError(errors)
 
 
+class DuplicateRequestId(Exception):
+    """The client's `client_request_id` was used before for other content (answered 409)."""
+
+
+DUPLICATE_REQUEST_ID = (
+    "client_request_id ini sudah dipakai untuk pengaduan lain; kirim pengaduan baru dengan id baru. / "
+    "This client_request_id was already used for a different complaint; send new content with a new id."
+)
+
+
 async def accept_complaint(services, body: ComplaintCreate, uploads: list[tuple[str, bytes]],
-                           channel: Channel) -> ComplaintAccepted:
-    """Check, store the photos, put the complaint on Kafka and wait for its confirmation."""
+                           channel: Channel, client: str | None = None) -> ComplaintAccepted:
+    """Check, store the photos, put the complaint on Kafka and wait for its confirmation.
+
+    With a `client_request_id` the case id comes from the id, its scope (channel and client) and the content
+    together: the same submission again is the same case (and the same secret), other content is another
+    case, so an acknowledged submission is never taken for a repeat and dropped. On the JSON API the id is
+    also bound to its first content, so reusing it for other content answers 409 (DuplicateRequestId); the
+    web form's hidden id is not a promise of the citizen's, so there other content simply makes a new case."""
     check_codes(body, services.jurisdiction)
     if len(uploads) > MAX_PHOTOS:
         raise RequestValidationError([_invalid(("photos",), len(uploads),
                                                f"paling banyak {MAX_PHOTOS} foto / at most {MAX_PHOTOS} photos")])
-    case_id = services.intake.case_id_for(body.client_request_id)
-    photo_ids = []
+    complaint = Complaint(**body.model_dump(), channel=channel, client=client,
+                          photos=tuple(photo_id_of(data) for _, data in uploads))
+    content = fingerprint(complaint)
+    scope = f"{channel}/{client or ''}"
+    request_id = body.client_request_id
+    case_id = services.intake.case_id_for(f"{scope}/{request_id}/{content}" if request_id else None)
     for i, (filename, data) in enumerate(uploads):
         try:
-            stored = await asyncio.to_thread(services.photos.save, case_id, data, filename)
+            await asyncio.to_thread(services.photos.save, case_id, data, filename)
         except PhotoRejected as exc:
             raise RequestValidationError([_invalid(("photos", i), filename, str(exc))]) from None
-        photo_ids.append(stored.photo_id)
-    complaint = Complaint(**body.model_dump(), channel=channel, photos=tuple(photo_ids))
+    if request_id and channel == "api" and services.accounts is not None:
+        try:
+            await asyncio.to_thread(services.accounts.claim_submission_key, scope, request_id, content, case_id)
+        except SubmissionConflict:
+            raise DuplicateRequestId(DUPLICATE_REQUEST_ID) from None
     try:
         receipt = await services.intake.submit(case_id, complaint)
     except Overloaded as exc:

@@ -15,10 +15,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
-from api.auth import citizen_secret_matches
 from api.deps import ServicesDep
 from api.i18n import LANGUAGES, translator
-from api.routes.complaints import act_as_citizen, citizen_view
+from api.routes.complaints import act_as_citizen, citizen_view, is_owner
 from api.schemas import CitizenAction, ComplaintCreate
 from api.submission import SubmissionUnavailable, accept_complaint
 from domain.ids import normalize_case_id
@@ -121,11 +120,14 @@ async def track_page(request: Request, tracking_id: str, services: ServicesDep, 
     case = await get_case(services.es, services.settings.indices.cases, case_id) if case_id else None
     if case is None:
         return render(request, "track_lookup.html", 404, not_found=True, asked=tracking_id)
-    owner = bool(kunci) and citizen_secret_matches(services.settings.secret(), case.case_id, kunci)
+    owner = is_owner(services, case, kunci)
+    view = citizen_view(case, services.jurisdiction, owner=owner)
+    if view is None:  # confidential, and no secret: as if there were no such case
+        return render(request, "track_lookup.html", 404, not_found=True, asked=tracking_id)
     new = request.session.pop("new_case", None) == case.case_id
     notice = request.session.pop("notice", None)
-    return render(request, "track.html", case=citizen_view(case, services.jurisdiction), owner=owner,
-                  kunci=kunci if owner else "", new=new, notice=notice)
+    return render(request, "track.html", case=view, owner=owner, kunci=kunci if owner else "", new=new,
+                  notice=notice)
 
 
 @router.post("/lacak/{tracking_id}/tindakan")

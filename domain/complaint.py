@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from typing import Annotated, Literal
 
@@ -79,5 +81,13 @@ class Complaint(ComplaintDetails):
     """A complaint as recorded in the ``complaint.submitted`` event."""
 
     channel: Channel = "web"
+    client: str | None = None  # the Open311 client (its API key's name) that posted it, if one did
     client_request_id: str | None = None
     photos: tuple[Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")], ...] = Field((), max_length=3)
+
+
+def fingerprint(complaint: Complaint) -> str:
+    """What makes two submissions the same complaint: every field but the client's own request id. Two
+    different complaints under one request id are two complaints, never one answer for both."""
+    content = complaint.model_dump(mode="json", exclude={"client_request_id"})
+    return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()

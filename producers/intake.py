@@ -27,10 +27,11 @@ class Intake:
         self._topic = topic
         self._prefix = case_prefix
 
-    def case_id_for(self, client_request_id: str | None) -> str:
-        """The id the case will have: the same for the same client request id, else a new random one."""
-        if client_request_id:
-            return case_id_for_request(self._prefix, client_request_id)
+    def case_id_for(self, idempotency_key: str | None) -> str:
+        """The id the case will have: the same for the same key (a client's request id, its scope and the
+        content's fingerprint), else a new random one."""
+        if idempotency_key:
+            return case_id_for_request(self._prefix, idempotency_key)
         return case_id_from_bytes(self._prefix, os.urandom(8))
 
     async def submit(self, case_id: str, complaint: Complaint, now: datetime | None = None) -> Receipt:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain import events as ev
+from domain.access import for_staff
 from domain.case import Case
 from domain.jurisdiction import Jurisdiction
 from domain.sla import case_metrics, next_due
@@ -14,7 +15,9 @@ COORDINATORS = "coordinators"  # who a missed dispatch deadline is held against
 
 
 def case_document(case: Case, jurisdiction: Jurisdiction) -> dict[str, Any]:
-    c = case.complaint
+    # The searchable texts are what staff may read: an anonim reporter's name finds nothing. The state
+    # below keeps the case whole (the citizen's own view, and the log's replay, need it).
+    c = for_staff(case).complaint
     return {
         "case_id": case.case_id,
         "seq": case.seq,
@@ -25,6 +28,7 @@ def case_document(case: Case, jurisdiction: Jurisdiction) -> dict[str, Any]:
         "agency": case.agency,
         "assignee": case.assignee,
         "channel": c.channel,
+        "client": c.client,
         "anonymous": c.anonymous,
         "confidential": c.confidential,
         "title": c.title,

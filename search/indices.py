@@ -26,6 +26,7 @@ CASES_MAPPINGS: dict[str, Any] = {
         "agency": {"type": "keyword"},
         "assignee": {"type": "keyword"},
         "channel": {"type": "keyword"},
+        "client": {"type": "keyword"},  # the Open311 client that posted the case (it may read it while open)
         "anonymous": {"type": "boolean"},
         "confidential": {"type": "boolean"},
         "title": {"type": "text"},

@@ -7,7 +7,7 @@ that ship inside this package (`migrations/`) and run from code (`migrate`).
 
 from api.accounts.models import ROLES, Account
 from api.accounts.passwords import WeakPassword, check_password
-from api.accounts.store import AccountError, AccountLocked, AccountStore, migrate
+from api.accounts.store import AccountError, AccountLocked, AccountStore, SubmissionConflict, migrate
 
-__all__ = ["ROLES", "Account", "AccountError", "AccountLocked", "AccountStore", "WeakPassword", "check_password",
-           "migrate"]
+__all__ = ["ROLES", "Account", "AccountError", "AccountLocked", "AccountStore", "SubmissionConflict", "WeakPassword",
+           "check_password", "migrate"]

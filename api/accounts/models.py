@@ -77,3 +77,15 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class SubmissionKey(Base):
+    """A client's idempotency key (`client_request_id`, scoped to its channel and API key), bound to the
+    content first sent with it: the same content again is the same case, other content is refused (409)."""
+
+    __tablename__ = "submission_keys"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of scope and client id
+    fingerprint: Mapped[str] = mapped_column(String(64))  # SHA-256 of the content
+    case_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

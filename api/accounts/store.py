@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.accounts.models import AGENCY_ROLES, ROLES, Account, ApiKey, StaffSession
+from api.accounts.models import AGENCY_ROLES, ROLES, Account, ApiKey, StaffSession, SubmissionKey
 from api.accounts.passwords import check_password
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -27,6 +27,19 @@ USERNAME = re.compile(r"^[a-z0-9._-]{3,64}$")
 
 class AccountError(ValueError):
     """A request the store refuses (bad username, role or agency, duplicate, unknown account)."""
+
+
+class SubmissionConflict(Exception):
+    """A client sent other content under an idempotency key it had used before."""
+
+    def __init__(self, case_id: str) -> None:
+        super().__init__(f"the key was first used for case {case_id}")
+        self.case_id = case_id
+
+
+# How long a client's idempotency key stays bound to its first content. After that the key may be used
+# again: other content then makes another case (its id depends on the content too), never a lost one.
+SUBMISSION_KEY_DAYS = 30
 
 
 class AccountLocked(Exception):
@@ -268,6 +281,38 @@ class AccountStore:
         with self._session() as session:
             found = session.scalar(select(ApiKey).where(ApiKey.key_hash == _hash(key)))
             return found.name if found is not None and found.revoked_at is None else None
+
+    # -- idempotency keys of submissions ----------------------------------------------------------------
+
+    def claim_submission_key(self, scope: str, client_request_id: str, fingerprint: str, case_id: str,
+                             now: datetime | None = None) -> None:
+        """Bind `client_request_id` (in `scope`: channel and client) to the content `fingerprint` and its case.
+        The same content again passes; other content raises SubmissionConflict. One row wins a race: the
+        database's primary key decides, so two API processes cannot both take one key."""
+        now = now or _now()
+        key_hash = hashlib.sha256(f"{scope}\x00{client_request_id}".encode()).hexdigest()
+        with self._session() as session:
+            session.add(SubmissionKey(key_hash=key_hash, fingerprint=fingerprint, case_id=case_id, created_at=now))
+            try:
+                session.commit()
+                return
+            except IntegrityError:
+                session.rollback()
+            found = session.get(SubmissionKey, key_hash)
+            if found is not None and found.created_at < now - timedelta(days=SUBMISSION_KEY_DAYS):
+                found.fingerprint, found.case_id, found.created_at = fingerprint, case_id, now
+                session.commit()
+                return
+        if found is not None and found.fingerprint != fingerprint:
+            raise SubmissionConflict(found.case_id)
+
+    def prune_submission_keys(self, now: datetime | None = None) -> int:
+        """Forget the keys older than SUBMISSION_KEY_DAYS; the number removed."""
+        cutoff = (now or _now()) - timedelta(days=SUBMISSION_KEY_DAYS)
+        with self._session() as session:
+            removed = session.execute(delete(SubmissionKey).where(SubmissionKey.created_at < cutoff)).rowcount
+            session.commit()
+        return removed or 0
 
     def _verify(self, password_hash: str, password: str) -> bool:
         try:

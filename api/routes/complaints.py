@@ -17,15 +17,15 @@ from api.deps import JurisdictionDep, ServicesDep
 from api.routes.responses import BODY, INVALID, KAFKA_UNAVAILABLE, RATE_LIMITED
 from api.schemas import (
     ActionOutcome,
-    AgencyRef,
+    CaseTracking,
     CitizenAction,
+    CitizenCase,
     ComplaintAccepted,
     ComplaintCreate,
-    ComplaintPublic,
     Deadline,
-    TimelineItem,
 )
-from api.submission import SubmissionUnavailable, accept_complaint
+from api.submission import DuplicateRequestId, SubmissionUnavailable, accept_complaint
+from domain import access
 from domain.case import CITIZEN, Case
 from domain.ids import normalize_case_id
 from domain.jurisdiction import Jurisdiction
@@ -77,7 +77,8 @@ async def _read_submission(request: Request) -> tuple[ComplaintCreate, list[tupl
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=ComplaintAccepted, openapi_extra=_MULTIPART_DOC,
-             responses=BODY | INVALID | RATE_LIMITED | KAFKA_UNAVAILABLE)
+             responses=BODY | INVALID | RATE_LIMITED | KAFKA_UNAVAILABLE | {
+                 409: {"description": "The client_request_id was used before for a different complaint"}})
 async def submit_complaint(request: Request, services: ServicesDep) -> ComplaintAccepted | JSONResponse:
     """Submit a complaint as JSON, or as multipart/form-data with the JSON in `complaint` and up to 3
     `photos`. 202 only once Kafka has confirmed it. Keep the `secret`: it is shown once."""
@@ -85,14 +86,24 @@ async def submit_complaint(request: Request, services: ServicesDep) -> Complaint
     body, uploads = await _read_submission(request)
     try:
         return await accept_complaint(services, body, uploads, channel="api")
+    except DuplicateRequestId as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
     except SubmissionUnavailable as exc:
         return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "10"})
 
 
-@router.get("/{tracking_id}", response_model=ComplaintPublic, responses={404: {"description": "No such case"}})
-async def read_complaint(tracking_id: str, services: ServicesDep, jurisdiction: JurisdictionDep) -> ComplaintPublic:
+@router.get("/{tracking_id}", response_model=CitizenCase | CaseTracking,
+            responses={404: {"description": "No such case (or a confidential one, without its secret)"}})
+async def read_complaint(tracking_id: str, services: ServicesDep, jurisdiction: JurisdictionDep,
+                         kunci: str = "") -> CitizenCase | CaseTracking:
+    """Where the case stands. With the secret (`kunci`, from the tracking link) the citizen sees their whole
+    case; without it (or with a wrong one) only its status, agency, dates, deadlines and history without texts,
+    and its scrubbed public texts once it is published (README, "Who sees what")."""
     case = await case_or_404(services, tracking_id)
-    return citizen_view(case, jurisdiction)
+    view = citizen_view(case, jurisdiction, owner=is_owner(services, case, kunci))
+    if view is None:
+        raise HTTPException(404, NOT_FOUND)
+    return view
 
 
 @router.get("/{tracking_id}/photos/{photo_id}", response_class=FileResponse,
@@ -100,8 +111,7 @@ async def read_complaint(tracking_id: str, services: ServicesDep, jurisdiction: 
 async def read_photo(tracking_id: str, photo_id: str, secret: str, services: ServicesDep) -> FileResponse:
     """A photo of the case, for its submitter (the secret is needed: photos may show people and homes)."""
     case = await case_or_404(services, tracking_id)
-    if not citizen_secret_matches(services.settings.secret(), case.case_id, secret):
-        raise HTTPException(403, "Kode rahasia salah / wrong secret for this case")
+    require_owner(services, case, secret)
     return services.photos.response(case.case_id, photo_id, case.complaint.photos, "private, max-age=3600")
 
 
@@ -126,15 +136,14 @@ async def citizen_action(tracking_id: str, body: CitizenAction, services: Servic
 async def act_as_citizen(services, tracking_id: str, body: CitizenAction) -> tuple[ActionOutcome, str | None]:
     """Send the citizen's command and wait for it: (outcome, refusal reason or None)."""
     case = await case_or_404(services, tracking_id)
-    if not citizen_secret_matches(services.settings.secret(), case.case_id, body.secret):
-        raise HTTPException(403, "Kode rahasia salah / wrong secret for this case")
+    require_owner(services, case, body.secret)
     command = build_command(case.case_id, CITIZEN, body.model_dump(exclude_none=True), datetime.now(UTC).isoformat())
     await send_command(services, command)
     applied, refusal = await await_outcome(services, case.case_id, command.command_id, ACTION_WAIT_S)
     if applied is None:
         return ActionOutcome(command_id=command.command_id, outcome="pending"), None
     return ActionOutcome(command_id=command.command_id, outcome="applied",
-                         complaint=citizen_view(applied, services.jurisdiction)), refusal
+                         complaint=citizen_view(applied, services.jurisdiction, owner=True)), refusal
 
 
 async def case_or_404(services, tracking_id: str) -> Case:
@@ -146,31 +155,26 @@ async def case_or_404(services, tracking_id: str) -> Case:
     return case
 
 
-def citizen_view(case: Case, jurisdiction: Jurisdiction, now: datetime | None = None) -> ComplaintPublic:
-    agency = jurisdiction.agency(case.agency) if case.agency else None
-    now = now or datetime.now(UTC)
-    return ComplaintPublic(
-        tracking_id=case.case_id,
-        status=case.status.value,
-        category=case.complaint.category,
-        regency=case.complaint.regency,
-        district=case.complaint.district,
-        agency=AgencyRef(code=agency.code, name=agency.name) if agency else None,
-        submitted_at=case.submitted_at,
-        updated_at=case.updated_at,
-        resolution=case.resolution,
-        rating=case.rating,
-        rejection_reason=case.rejection_reason,
-        refer_to=case.refer_to,
-        merged_into=case.merged_into,
-        photos=list(case.complaint.photos),
-        deadlines=deadlines_of(case, jurisdiction, now),
-        timeline=[
-            TimelineItem(type=t.type, status=t.status.value, occurred_at=t.occurred_at,
-                         by=t.actor.agency or t.actor.role, text=t.text)
-            for t in case.timeline if t.public
-        ],
-    )
+def is_owner(services, case: Case, kunci: str | None) -> bool:
+    """Does `kunci` hold the case's secret (the citizen who submitted it)?"""
+    return bool(kunci) and citizen_secret_matches(services.settings.secret(), case.case_id, kunci)
+
+
+def require_owner(services, case: Case, secret: str | None) -> None:
+    """403 for a wrong secret; 404 for a confidential case, which does not exist without its secret."""
+    if not is_owner(services, case, secret):
+        if not access.visible_by_tracking_id(case):
+            raise HTTPException(404, NOT_FOUND)
+        raise HTTPException(403, "Kode rahasia salah / wrong secret for this case")
+
+
+def citizen_view(case: Case, jurisdiction: Jurisdiction, owner: bool, now: datetime | None = None
+                 ) -> CitizenCase | CaseTracking | None:
+    """The citizen's view as `domain.access` allows it; None when the case must answer 404."""
+    view = access.citizen_view(case, jurisdiction, now or datetime.now(UTC), owner)
+    if view is None:
+        return None
+    return CitizenCase.model_validate(view) if owner else CaseTracking.model_validate(view)
 
 
 def deadlines_of(case: Case, jurisdiction: Jurisdiction, now: datetime) -> list[Deadline]:

@@ -22,6 +22,7 @@ from api.routes.complaints import NOT_FOUND, case_or_404, deadlines_of
 from api.routes.public import FIRST_DAY, LAST_DAY
 from api.routes.responses import BODY, KAFKA_UNAVAILABLE, STAFF, not_found
 from api.schemas import AgencyRef, OfficerCase, QueueItem, QueuePageOut, ReporterContact, StaffTimelineItem
+from domain.access import for_staff
 from domain.case import Case, Status
 from domain.commands import CITIZEN_COMMANDS
 from domain.events import Actor
@@ -49,7 +50,9 @@ async def case_in_scope(services, actor: Actor, case_id: str) -> Case:
 
 def officer_view(case: Case, actor: Actor, jurisdiction: Jurisdiction, photo_url: str,
                  now: datetime | None = None) -> OfficerCase:
-    """The staff view of `case` for `actor`; `photo_url` has {case_id} and {photo_id} to fill in."""
+    """The staff view of `case` for `actor`; `photo_url` has {case_id} and {photo_id} to fill in. An *anonim*
+    reporter is in none of it (`domain.access.for_staff`)."""
+    case = for_staff(case)
     c = case.complaint
     agency = jurisdiction.agency(case.agency) if case.agency else None
     return OfficerCase(
@@ -75,7 +78,7 @@ def officer_view(case: Case, actor: Actor, jurisdiction: Jurisdiction, photo_url
 
 
 def queue_item(case: Case, due_at: datetime | None) -> QueueItem:
-    c = case.complaint
+    c = for_staff(case).complaint
     summary = c.description if len(c.description) <= 160 else c.description[:157].rstrip() + "…"
     return QueueItem(tracking_id=case.case_id, status=case.status.value, category=c.category, regency=c.regency,
                      district=c.district, agency=case.agency, assignee=case.assignee, title=c.title,

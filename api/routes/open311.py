@@ -2,9 +2,10 @@
 one request, tokens; in JSON and in XML (`.json` / `.xml` at the end of each path).
 
 A request posted here is a complaint like any other (channel `open311`): the same checks, the same case
-agent, the same redaction when it is read back. Reading requests needs no key and shows what
-`domain.public.public_record` allows — open requests too (clients follow their own), confidential ones
-never; the location is given as district and regency names, not as a point. Posting needs an API key
+agent, the same redaction when it is read back. Reading requests needs no key and then shows exactly what
+the transparency search shows (published cases, from the public index); with a key a client also reads
+the requests it posted itself while they are open (README, "Who sees what"). Confidential ones never; the
+location is given as district and regency names, not as a point. Posting needs an API key
 (`aduan open311 add-key NAME`).
 
 Where a complaint needs a place, Open311 has a point or an address; this jurisdiction routes by district,
@@ -33,17 +34,20 @@ from api.routes.public import names
 from api.routes.responses import BODY, open311
 from api.schemas import ComplaintCreate
 from api.submission import SubmissionUnavailable, accept_complaint
-from domain.case import Status
+from domain.case import Case, Status
 from domain.ids import normalize_case_id
 from domain.jurisdiction import Attribute, Category, Jurisdiction
-from domain.public import public_record
+from domain.public import PUBLIC_STATUSES, public_record
+from search.cases import get_case
 from search.documents import case_from_document
+from search.public import MAX_WINDOW, SOURCE_EXCLUDES, get_public_case
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 CLOSED = {Status.RESOLVED.value, Status.CLOSED.value, Status.REJECTED.value, Status.MERGED.value}
 WILAYAH = "wilayah"
 MAX_REQUESTS = 1000
+PAGE_SIZE = 100
 DEFAULT_SPAN = timedelta(days=90)
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -161,8 +165,8 @@ async def post_request(fmt: str, request: Request, services: ServicesDep) -> Res
         field = {k: str(v).strip() for k, v in form.items() if isinstance(v, str)}
         j = services.jurisdiction
         _jurisdiction(j, field.get("jurisdiction_id"))
-        if services.accounts is None or not await run_in_threadpool(services.accounts.api_key_owner,
-                                                                     field.get("api_key", "")):
+        client = await _client(services, field.get("api_key", ""))
+        if client is None:
             raise Open311Error(403, "api_key missing, unknown or revoked")
         code = field.get("service_code", "")
         if not code:
@@ -187,7 +191,8 @@ async def post_request(fmt: str, request: Request, services: ServicesDep) -> Res
                 "media_url": field.get("media_url") or None,
                 "reporter": {"name": name, "phone": field.get("phone") or None, "email": field.get("email") or None}}
         try:
-            accepted = await accept_complaint(services, ComplaintCreate.model_validate(data), [], channel="open311")
+            accepted = await accept_complaint(services, ComplaintCreate.model_validate(data), [], channel="open311",
+                                              client=client)
         except ValidationError as exc:
             raise Open311Error(400, _reasons(exc.errors())) from None
         except RequestValidationError as exc:
@@ -207,12 +212,9 @@ def _reasons(errors) -> str:
                      for e in errors)
 
 
-def request_view(case, j: Jurisdiction, base_url: str) -> dict[str, Any] | None:
-    """An Open311 service request from a case, through the public record; None for confidential ones."""
-    now = datetime.now(UTC)
-    record = public_record(case, j, now, include_open=True)
-    if record is None:
-        return None
+def request_view(record: dict[str, Any], j: Jurisdiction, base_url: str) -> dict[str, Any]:
+    """An Open311 service request from a case's public record (`domain.public.public_record`, or the public
+    index's copy of it)."""
     zone = ZoneInfo(j.timezone)
     named = names(j, record)
     notes = [t["text"] for t in record["timeline"] if t["text"]]
@@ -244,6 +246,38 @@ def request_view(case, j: Jurisdiction, base_url: str) -> dict[str, Any] | None:
     }
 
 
+def client_record(case: Case, client: str | None, j: Jurisdiction) -> dict[str, Any] | None:
+    """What an Open311 client may read of `case`: the public record of a published case, and of its own
+    requests while they are open too (README, "Who sees what"); None otherwise."""
+    own = client is not None and case.complaint.client == client
+    return public_record(case, j, datetime.now(UTC), include_open=own)
+
+
+async def _client(services, key: str | None) -> str | None:
+    """The client name of a valid API key, or None."""
+    if not key or services.accounts is None:
+        return None
+    return await run_in_threadpool(services.accounts.api_key_owner, key)
+
+
+async def _reader(services, p) -> str | None:
+    """The client reading (None: anyone); a key that is given must be valid."""
+    key = p.get("api_key")
+    client = await _client(services, key)
+    if key and client is None:
+        raise Open311Error(403, "api_key unknown or revoked (reading needs no key)")
+    return client
+
+
+def _int(p, name: str, default: int, low: int, high: int) -> int:
+    text = p.get(name)
+    if text is None or text == "":
+        return default
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise Open311Error(400, f"{name} is a whole number from {low} to {high}")
+    return int(text)
+
+
 def _w3c(name: str, text: str | None) -> datetime | None:
     if not text:
         return None
@@ -256,13 +290,18 @@ def _w3c(name: str, text: str | None) -> datetime | None:
     return moment
 
 
-@router.get("/requests.{fmt}", summary="GET service requests", responses=open311(400, 404))
+@router.get("/requests.{fmt}", summary="GET service requests", responses=open311(400, 403, 404))
 async def get_requests(fmt: str, request: Request, services: ServicesDep) -> Response:
     """Query: service_request_id (comma-separated), service_code (comma-separated), start_date, end_date
-    (w3 date-times; by default the last 90 days), status (open, closed). At most 1000, newest first."""
+    (w3 date-times; by default the last 90 days), status (open, closed), page (from 1) and page_size (at most
+    1000, default 100); newest first. Without a key: the published requests, exactly as the transparency
+    search has them. With `api_key`: also the open requests posted with that key."""
     async def handler():
         p, j = request.query_params, services.jurisdiction
         _jurisdiction(j, p.get("jurisdiction_id"))
+        client = await _reader(services, p)
+        size = _int(p, "page_size", PAGE_SIZE, 1, MAX_REQUESTS)
+        page = _int(p, "page", 1, 1, MAX_WINDOW // size)
         ids = [normalize_case_id(i) or i.strip() for i in p.get("service_request_id", "").split(",") if i.strip()]
         filters: list[dict[str, Any]] = []
         if ids:
@@ -283,41 +322,53 @@ async def get_requests(fmt: str, request: Request, services: ServicesDep) -> Res
         if start or end:
             filters.append({"range": {"submitted_at": {k: v.isoformat() for k, v in (("gte", start), ("lte", end))
                                                        if v}}})
-        found = await services.es.search(
-            index=services.settings.indices.cases, size=MAX_REQUESTS, sort=[{"submitted_at": "desc"}],
-            query={"bool": {"filter": filters, "must_not": [{"term": {"confidential": True}}]}}, _source=["state"])
-        views = [request_view(case_from_document(h["_source"]), j, services.settings.base_url)
-                 for h in found["hits"]["hits"]]
-        return answer(fmt, [v for v in views if v], "service_requests", "request")
+        window = {"from": (page - 1) * size, "size": size, "sort": [{"submitted_at": "desc"}, "_doc"]}
+        if client is None:  # the public index: published cases, scrubbed once when they were indexed
+            found = await services.es.search(index=services.settings.indices.public_cases, **window,
+                                             query={"bool": {"filter": filters}}, _source_excludes=SOURCE_EXCLUDES)
+            views = [request_view(h["_source"], j, services.settings.base_url) for h in found["hits"]["hits"]]
+        else:  # published cases and this client's own, from the case state
+            published = {"terms": {"status": sorted(s.value for s in PUBLIC_STATUSES)}}
+            mine = {"bool": {"should": [published, {"term": {"client": client}}], "minimum_should_match": 1}}
+            found = await services.es.search(
+                index=services.settings.indices.cases, **window, _source=["state"],
+                query={"bool": {"filter": [*filters, mine], "must_not": [{"term": {"confidential": True}}]}})
+            records = [client_record(case_from_document(h["_source"]), client, j) for h in found["hits"]["hits"]]
+            views = [request_view(r, j, services.settings.base_url) for r in records if r]
+        return answer(fmt, views, "service_requests", "request")
     return await _guard(fmt, handler)
 
 
-@router.get("/requests/{service_request_id}.{fmt}", summary="GET service request", responses=open311(404))
+@router.get("/requests/{service_request_id}.{fmt}", summary="GET service request",
+            responses=open311(403, 404))
 async def get_request(service_request_id: str, fmt: str, request: Request, services: ServicesDep) -> Response:
     async def handler():
         _jurisdiction(services.jurisdiction, request.query_params.get("jurisdiction_id"))
-        view = await _one(services, service_request_id)
+        view = await _one(services, service_request_id, await _reader(services, request.query_params))
         return answer(fmt, [view], "service_requests", "request")
     return await _guard(fmt, handler)
 
 
-async def _one(services, service_request_id: str) -> dict[str, Any]:
-    from search.cases import get_case
-
+async def _one(services, service_request_id: str, client: str | None) -> dict[str, Any]:
+    """One request as `client` (None: anyone) may read it; an unpublished one is not found."""
     case_id = normalize_case_id(service_request_id)
-    case = await get_case(services.es, services.settings.indices.cases, case_id) if case_id else None
-    view = request_view(case, services.jurisdiction, services.settings.base_url) if case else None
-    if view is None:
+    record = None
+    if case_id and client is None:
+        record = await get_public_case(services.es, services.settings.indices.public_cases, case_id)
+    elif case_id:
+        case = await get_case(services.es, services.settings.indices.cases, case_id)
+        record = client_record(case, client, services.jurisdiction) if case else None
+    if record is None:
         raise Open311Error(404, f"service_request_id {service_request_id!r} not found")
-    return view
+    return request_view(record, services.jurisdiction, services.settings.base_url)
 
 
 @router.get("/tokens/{token}.{fmt}", summary="GET service_request_id from a token",
-            responses=open311(404))
-async def get_token(token: str, fmt: str, services: ServicesDep) -> Response:
+            responses=open311(403, 404))
+async def get_token(token: str, fmt: str, request: Request, services: ServicesDep) -> Response:
     """Requests get their id at once, so a token is the request's own id."""
     async def handler():
-        view = await _one(services, token)
+        view = await _one(services, token, await _reader(services, request.query_params))
         return answer(fmt, [{"service_request_id": view["service_request_id"], "token": token}],
                       "service_requests", "request")
     return await _guard(fmt, handler)

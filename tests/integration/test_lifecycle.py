@@ -68,8 +68,12 @@ class Case:
     def status(self) -> str:
         return self.doc["status"]
 
-    def view(self) -> dict:
-        return self.client.get(f"/api/v1/complaints/{self.id}").json()
+    def view(self, owner: bool = True) -> dict:
+        """The citizen's view: with the secret (`owner`), or as anyone with the tracking id."""
+        params = {"kunci": self.secret} if owner else {}
+        response = self.client.get(f"/api/v1/complaints/{self.id}", params=params)
+        assert response.status_code == 200, response.text
+        return response.json()
 
 
 @pytest.fixture

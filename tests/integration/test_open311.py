@@ -65,7 +65,15 @@ def test_services_and_their_definitions_in_json_and_xml(client):
     assert client.get(f"{V2}/services.csv").status_code == 404
 
 
-def test_a_posted_request_becomes_a_case_and_reads_back_redacted(client, es, stack, api_key):
+@pytest.fixture(scope="module")
+def other_key(stack):
+    store = AccountStore.from_settings(stack)
+    key = store.add_api_key(f"it-other-{uuid.uuid4().hex[:8]}")
+    yield key
+    store.close()
+
+
+def test_a_posted_request_becomes_a_case_and_reads_back_redacted(client, es, stack, api_key, other_key):
     marker = uuid.uuid4().hex[:8]
     posted = post(client, api_key, description=f"Jalan {marker} berlubang; hubungi Dewi di 081377700011.",
                   **{"attribute[jenis_kerusakan]": "lubang", "attribute[lebar_kerusakan_m]": "1.5",
@@ -82,7 +90,16 @@ def test_a_posted_request_becomes_a_case_and_reads_back_redacted(client, es, sta
     assert complaint["reporter"] == {"name": "Dewi Lestari", "phone": "081377700011", "email": "dewi@example.id"}
     assert complaint["media_url"] == "https://foto.example.id/lubang.jpg"
 
-    [one] = client.get(f"{V2}/requests/{request_id}.json").json()
+    # Open and unreviewed: no one reads it but the client that posted it (README, "Who sees what").
+    for path in (f"requests/{request_id}.json", f"tokens/{request_id}.json"):
+        assert client.get(f"{V2}/{path}").status_code == 404, path
+        assert client.get(f"{V2}/{path}", params={"api_key": other_key}).status_code == 404, path
+    es.indices.refresh(index=stack.indices.cases)
+    assert request_id not in client.get(f"{V2}/requests.json", params={"service_request_id": request_id}).text
+    assert request_id not in client.get(f"{V2}/requests.json", params={"service_request_id": request_id,
+                                                                         "api_key": other_key}).text
+    assert client.get(f"{V2}/requests.json", params={"api_key": "kunci-palsu"}).status_code == 403
+    [one] = client.get(f"{V2}/requests/{request_id}.json", params={"api_key": api_key}).json()
     assert one["status"] == "open" and one["service_code"] == "jalan-jembatan"
     assert one["agency_responsible"] == "Dinas Pekerjaan Umum dan Penataan Ruang Kota Bengkulu"
     assert one["address"] == "Kampung Melayu, Kota Bengkulu" and one["lat"] is None
@@ -97,13 +114,15 @@ def test_a_posted_request_becomes_a_case_and_reads_back_redacted(client, es, sta
     tracked.client, tracked.es, tracked.stack, tracked.id, tracked.doc = client, es, stack, request_id, case
     tracked.staff(officer, type="acknowledge")
     tracked.staff(officer, type="resolve", resolution="Lubang sudah ditambal, terima kasih Bu Dewi.")
+    # Published once resolved: from the public index, for anyone.
+    wait_for(lambda: client.get(f"{V2}/requests/{request_id}.xml").status_code == 200, "the request published")
     root = ET.fromstring(client.get(f"{V2}/requests/{request_id}.xml").content)
     assert root.tag == "service_requests"
     [done] = root.findall("request")
     assert done.findtext("status") == "closed"
     assert done.findtext("status_notes") == "Lubang sudah ditambal, terima kasih Bu [nama]."
 
-    es.indices.refresh(index=stack.indices.cases)
+    es.indices.refresh(index=stack.indices.public_cases)
     listed = client.get(f"{V2}/requests.json", params={"service_code": "jalan-jembatan", "status": "closed"}).json()
     assert request_id in {r["service_request_id"] for r in listed}
     assert all(r["status"] == "closed" for r in listed)
@@ -118,12 +137,36 @@ def test_a_posted_request_becomes_a_case_and_reads_back_redacted(client, es, sta
                                                                     "token": request_id}]
 
 
-def test_confidential_requests_are_not_listed_or_read(client, es, stack):
+def test_confidential_requests_are_not_listed_or_read(client, es, stack, api_key):
     secret = Case(client, es, stack, confidential=True, description="Laporan rahasia tentang pungutan di loket.")
     es.indices.refresh(index=stack.indices.cases)
-    assert client.get(f"{V2}/requests/{secret.id}.json").status_code == 404
-    ids = {r["service_request_id"] for r in client.get(f"{V2}/requests.json").json()}
-    assert secret.id not in ids
+    for params in ({}, {"api_key": api_key}):
+        assert client.get(f"{V2}/requests/{secret.id}.json", params=params).status_code == 404
+        ids = {r["service_request_id"] for r in client.get(f"{V2}/requests.json", params=params).json()}
+        assert secret.id not in ids
+
+
+def test_the_keyless_list_is_the_public_index_in_pages(client, es, stack):
+    officer = headers(stack, "officer", "PUPR-KOTA")
+    resolved = []
+    for n in range(3):
+        case = Case(client, es, stack, description=f"Lubang ke-{n} di jalan Sudirman, mohon ditambal.")
+        case.staff(officer, type="acknowledge")
+        case.staff(officer, type="resolve", resolution="Sudah ditambal.")
+        resolved.append(case.id)
+    unreviewed = Case(client, es, stack, description="Lampu jalan padam di depan pasar sejak kemarin.")
+
+    def listed() -> list[str] | None:
+        es.indices.refresh(index=stack.indices.public_cases)
+        ids = [r["service_request_id"] for r in client.get(f"{V2}/requests.json", params={"page_size": 1000}).json()]
+        return ids if set(resolved) <= set(ids) else None
+
+    everything = wait_for(listed, "the resolved cases in the public index")
+    assert unreviewed.id not in everything
+    pages = [client.get(f"{V2}/requests.json", params={"page_size": 2, "page": n}).json() for n in (1, 2)]
+    assert [r["service_request_id"] for r in pages[0] + pages[1]] == everything[:4]
+    assert client.get(f"{V2}/requests.json", params={"page_size": 0}).status_code == 400
+    assert client.get(f"{V2}/requests.json", params={"page_size": 1001}).status_code == 400
 
 
 @pytest.mark.parametrize("fields, status, words", [
@@ -182,7 +225,7 @@ def test_every_endpoint_answers_in_both_formats(client, es, stack, api_key, fmt)
         f"tokens/{request_id}": ("service_requests", "request"),
     }
     for path, (root_tag, child) in expected.items():
-        answer = client.get(f"{V2}/{path}.{fmt}")
+        answer = client.get(f"{V2}/{path}.{fmt}", params={"api_key": api_key})  # open: its poster reads it
         assert answer.status_code == 200, (path, answer.text)
         if fmt == "xml":
             root = ET.fromstring(answer.content)
@@ -190,7 +233,7 @@ def test_every_endpoint_answers_in_both_formats(client, es, stack, api_key, fmt)
         else:
             body = answer.json()
             assert (body[child] if isinstance(body, dict) else body[0]), path
-    listed = client.get(f"{V2}/requests.{fmt}", params={"service_request_id": request_id})
+    listed = client.get(f"{V2}/requests.{fmt}", params={"service_request_id": request_id, "api_key": api_key})
     assert request_id in listed.text
     for missing in (f"requests/BKL-00000-00000.{fmt}", f"tokens/BKL-00000-00000.{fmt}",
                     f"services/parkir.{fmt}"):

@@ -108,7 +108,8 @@ def documented(client) -> dict[tuple[str, str], set[str]]:
 
 
 @pytest.mark.parametrize("method, path, statuses", [
-    ("POST", "/api/v1/complaints", {"202", "400", "411", "413", "422", "429", "503"}),
+    ("POST", "/api/v1/complaints", {"202", "400", "409", "411", "413", "422", "429", "503"}),
+    ("GET", "/api/v1/complaints/{tracking_id}", {"200", "404"}),
     ("POST", "/api/v1/complaints/{tracking_id}/actions", {"200", "202", "400", "403", "404", "409", "413", "422",
                                                           "503"}),
     ("GET", "/api/v1/officer/queue", {"200", "401", "422"}),
@@ -122,9 +123,9 @@ def documented(client) -> dict[tuple[str, str], set[str]]:
     ("GET", "/open311/v2/services.{fmt}", {"200", "404"}),
     ("GET", "/open311/v2/services/{service_code}.{fmt}", {"200", "404"}),
     ("POST", "/open311/v2/requests.{fmt}", {"200", "400", "403", "404", "413", "503"}),
-    ("GET", "/open311/v2/requests.{fmt}", {"200", "400", "404"}),
-    ("GET", "/open311/v2/requests/{service_request_id}.{fmt}", {"200", "404"}),
-    ("GET", "/open311/v2/tokens/{token}.{fmt}", {"200", "404"}),
+    ("GET", "/open311/v2/requests.{fmt}", {"200", "400", "403", "404"}),
+    ("GET", "/open311/v2/requests/{service_request_id}.{fmt}", {"200", "403", "404"}),
+    ("GET", "/open311/v2/tokens/{token}.{fmt}", {"200", "403", "404"}),
 ])
 def test_the_openapi_document_lists_the_status_codes_the_api_answers(client, method, path, statuses):
     assert statuses <= documented(client)[method, path]

@@ -39,7 +39,8 @@ def test_photo_comes_back_without_exif(client):
     response = post_multipart(client, BODY, [("jalan.jpg", jpeg_with_gps(), "image/jpeg")])
     assert response.status_code == 202, response.text
     accepted = response.json()
-    view = client.get(f"/api/v1/complaints/{accepted['tracking_id']}").json()
+    assert "photos" not in client.get(f"/api/v1/complaints/{accepted['tracking_id']}").json()  # only its submitter
+    view = client.get(f"/api/v1/complaints/{accepted['tracking_id']}", params={"kunci": accepted["secret"]}).json()
     assert len(view["photos"]) == 1
     url = f"/api/v1/complaints/{accepted['tracking_id']}/photos/{view['photos'][0]}"
     photo = client.get(url, params={"secret": accepted["secret"]})
@@ -112,6 +113,11 @@ def test_html_form_needs_its_csrf_token_and_leads_to_the_tracking_page(client, s
 
         again = browser.post("/", data={**form, "csrf": csrf_of(page.text)})  # a double click: the same case
         assert again.headers["location"] == location
+        # Back, changed, sent again with the old hidden id: a new complaint is a new case, never a 409 or
+        # the first case's secret link.
+        changed = browser.post("/", data={**form, "description": "Sampah menumpuk di depan sekolah dua minggu.",
+                                          "csrf": csrf_of(page.text)})
+        assert changed.status_code == 303 and changed.headers["location"].split("?")[0] != location.split("?")[0]
 
         invalid = browser.post("/", data={**form, "description": "pendek", "csrf": csrf_of(page.text)})
         assert invalid.status_code == 422 and "description" in invalid.text
@@ -128,7 +134,7 @@ def test_english_switch_keeps_the_page(client, stack):
 def test_pages_escape_what_officers_and_citizens_write(client, es, stack):
     case = Case(client, es, stack)
     case.staff(headers(stack, "officer", "PUPR-KOTA"), type="reply", message="<script>alert('x')</script>")
-    page = client.get(f"/lacak/{case.id}")
+    page = client.get(f"/lacak/{case.id}", params={"kunci": case.secret})  # the texts are the citizen's to read
     assert "<script>alert" not in page.text and "&lt;script&gt;alert" in page.text
 
 
