@@ -2,7 +2,9 @@
 a log collector. Every logger goes through the same formatter: ours, uvicorn's and faust's.
 
 What goes in a log: case ids, agents, topics, reasons, never personal data (no descriptions, names,
-contacts; query strings are cut from access lines, see api/logs.py).
+contacts; query strings are cut from access lines, see api/logs.py). As a last guard every text of a line
+passes the public record's scrubber (`domain.redaction.scrub`): our structlog lines in both formats, and in
+the JSON format every other library's lines too (uvicorn, faust, kafka-python).
 """
 
 from __future__ import annotations
@@ -10,6 +12,16 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
+
+from domain.redaction import scrub
+
+_KEEP = frozenset({"timestamp", "level", "logger", "logger_name"})
+
+
+def scrub_personal_data(logger, method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """A structlog processor: each text of the line with personal data replaced (domain.redaction)."""
+    return {k: scrub(v) if isinstance(v, str) and k not in _KEEP else v for k, v in event_dict.items()}
+
 
 _SHARED = [structlog.contextvars.merge_contextvars, structlog.stdlib.add_log_level,
            structlog.stdlib.add_logger_name, structlog.processors.TimeStamper(fmt="iso", utc=True)]
@@ -22,8 +34,8 @@ def logging_config(settings) -> dict[str, Any] | None:
     # as one readable "event key=value" line for the console format.
     last = structlog.stdlib.ProcessorFormatter.wrap_for_formatter if json_lines else \
         structlog.processors.KeyValueRenderer(key_order=["event"], drop_missing=True)
-    structlog.configure(processors=[structlog.contextvars.merge_contextvars, last] if not json_lines
-                        else [*_SHARED, last], logger_factory=structlog.stdlib.LoggerFactory(),
+    structlog.configure(processors=[structlog.contextvars.merge_contextvars, scrub_personal_data, last]
+                        if not json_lines else [*_SHARED, last], logger_factory=structlog.stdlib.LoggerFactory(),
                         cache_logger_on_first_use=True)
     if not json_lines:
         return None
@@ -33,7 +45,8 @@ def logging_config(settings) -> dict[str, Any] | None:
         "formatters": {"json": {
             "()": structlog.stdlib.ProcessorFormatter,
             "processors": [structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                           structlog.processors.format_exc_info, structlog.processors.JSONRenderer()],
+                           structlog.processors.format_exc_info, scrub_personal_data,
+                           structlog.processors.JSONRenderer()],
             "foreign_pre_chain": [*_SHARED, structlog.stdlib.ExtraAdder()],
         }},
         "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}},

@@ -39,3 +39,14 @@ def test_every_logger_writes_one_json_object_per_line(captured):
 
 def test_the_console_format_is_kept_by_default():
     assert logging_config(Settings()) is None
+
+
+def test_personal_data_that_slips_into_a_line_is_scrubbed(captured):
+    get_logger("api.submission").warning("refused", reason="hubungi Budi di 0812-7300-1234 atau budi@example.id")
+    logging.getLogger("faust.worker").error("bad record: NIK 1771012345678901 from 10.0.0.12:9092 offset 123456")
+    logging.getLogger("uvicorn.access").info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:51234", "GET",
+                                             "/lacak/BKL-7K3M9-Q2PXZ", "1.1", 200)
+    first, second, third = (json.loads(line) for line in captured.getvalue().splitlines())
+    assert "0812" not in first["reason"] and "budi@example.id" not in first["reason"] and "[telepon]" in first["reason"]
+    assert "1771012345678901" not in second["event"] and "offset 123456" in second["event"]
+    assert third["event"] == '127.0.0.1:51234 - "GET /lacak/BKL-7K3M9-Q2PXZ HTTP/1.1" 200'
