@@ -93,7 +93,7 @@ def test_nothing_planted_is_in_search_results_or_open311(published, client):
         outputs.append(html.text)
     ids = ",".join(case_id for case_id, _ in cases)
     for fmt in ("json", "xml"):
-        open311 = client.get(f"/open311/v2/requests.{fmt}", params={"service_request_id": ids})
+        open311 = client.get(f"/open311/v2/requests.{fmt}", params={"service_request_id": ids, "page_size": COUNT})
         assert open311.status_code == 200
         assert len(re.findall(r"BKL-\w{5}-\w{5}", open311.text)) >= COUNT
         outputs.append(open311.text)
