@@ -61,8 +61,7 @@ def citizen_view(case: Case, jurisdiction: Jurisdiction, now: datetime, owner: b
         "agency": {"code": agency.code, "name": agency.name} if agency else None,
         "submitted_at": case.submitted_at,
         "updated_at": case.updated_at,
-        "deadlines": [{"name": k.name, "agency": k.agency, "due_at": k.due_at, "state": k.state(now)}
-                      for k in clocks(case, jurisdiction)],
+        "deadlines": deadlines(case, jurisdiction, now),
         "timeline": [{"type": t.type, "status": t.status.value, "occurred_at": t.occurred_at,
                       "by": t.actor.agency or t.actor.role, **({"text": t.text} if owner else {})}
                      for t in case.timeline if t.public],
@@ -76,6 +75,12 @@ def citizen_view(case: Case, jurisdiction: Jurisdiction, now: datetime, owner: b
             "refer_to": case.refer_to, "merged_into": case.merged_into, "photos": list(c.photos),
         })
     return view
+
+
+def deadlines(case: Case, jurisdiction: Jurisdiction, now: datetime) -> list[dict[str, Any]]:
+    """The case's time limits as citizens and staff see them: whose, when due, and their state at `now`."""
+    return [{"name": k.name, "agency": k.agency, "due_at": k.due_at, "state": k.state(now)}
+            for k in clocks(case, jurisdiction)]
 
 
 def _published(case: Case, jurisdiction: Jurisdiction, now: datetime) -> dict[str, Any] | None:

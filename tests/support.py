@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -186,3 +187,14 @@ def session_cookie(settings: Settings, session: dict) -> str:
 
     data = base64.b64encode(json.dumps(session).encode())
     return TimestampSigner(settings.secret().decode()).sign(data).decode()
+
+
+def open311_key(settings: Settings, label: str) -> Iterator[str]:
+    """An Open311 client's key of its own (named `label` and a random suffix), for a fixture to yield."""
+    from api.accounts import AccountStore
+
+    store = AccountStore.from_settings(settings)
+    try:
+        yield store.add_api_key(f"{label}-{uuid.uuid4().hex[:8]}")
+    finally:
+        store.close()

@@ -29,7 +29,6 @@ from domain import access
 from domain.case import CITIZEN, Case
 from domain.ids import normalize_case_id
 from domain.jurisdiction import Jurisdiction
-from domain.sla import clocks
 from search.cases import get_case
 
 log = logging.getLogger(__name__)
@@ -178,5 +177,4 @@ def citizen_view(case: Case, jurisdiction: Jurisdiction, owner: bool, now: datet
 
 
 def deadlines_of(case: Case, jurisdiction: Jurisdiction, now: datetime) -> list[Deadline]:
-    return [Deadline(name=c.name, agency=c.agency, due_at=c.due_at, state=c.state(now))
-            for c in clocks(case, jurisdiction)]
+    return [Deadline(**d) for d in access.deadlines(case, jurisdiction, now)]

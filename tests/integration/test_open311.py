@@ -10,7 +10,7 @@ import pytest
 
 from api.accounts import AccountStore
 from tests.integration.test_lifecycle import Case, headers
-from tests.support import wait_for
+from tests.support import open311_key, wait_for
 
 pytestmark = pytest.mark.integration
 V2 = "/open311/v2"
@@ -18,10 +18,7 @@ V2 = "/open311/v2"
 
 @pytest.fixture(scope="module")
 def api_key(stack):
-    store = AccountStore.from_settings(stack)
-    key = store.add_api_key(f"it-{uuid.uuid4().hex[:8]}")
-    yield key
-    store.close()
+    yield from open311_key(stack, "it")
 
 
 def post(client, key: str, fmt: str = "json", **fields):
@@ -67,10 +64,7 @@ def test_services_and_their_definitions_in_json_and_xml(client):
 
 @pytest.fixture(scope="module")
 def other_key(stack):
-    store = AccountStore.from_settings(stack)
-    key = store.add_api_key(f"it-other-{uuid.uuid4().hex[:8]}")
-    yield key
-    store.close()
+    yield from open311_key(stack, "it-other")
 
 
 def test_a_posted_request_becomes_a_case_and_reads_back_redacted(client, es, stack, api_key, other_key):

@@ -7,14 +7,12 @@ view whose row does not allow it."""
 from __future__ import annotations
 
 import re
-import uuid
 from pathlib import Path
 
 import pytest
 
-from api.accounts import AccountStore
 from tests.integration.test_lifecycle import Case, headers
-from tests.support import wait_for
+from tests.support import open311_key, wait_for
 
 pytestmark = pytest.mark.integration
 V2 = "/open311/v2"
@@ -159,29 +157,26 @@ def test_officers_out_of_scope_and_admins_get_404(client, stack, anonymous_case)
 
 
 @pytest.fixture(scope="module")
-def open311_key(stack):
-    store = AccountStore.from_settings(stack)
-    key = store.add_api_key(f"it-who-{uuid.uuid4().hex[:8]}")
-    yield key
-    store.close()
+def api_key(stack):
+    yield from open311_key(stack, "it-who")
 
 
-def test_an_open311_client_reads_its_own_open_request_and_no_one_else_does(client, es, stack, open311_key):
+def test_an_open311_client_reads_its_own_open_request_and_no_one_else_does(client, es, stack, api_key):
     row = TABLE["Open311 client with its key"]
     posted = client.post(f"{V2}/requests.json", data={
-        "api_key": open311_key, "service_code": "jalan-jembatan", "lat": "-3.7956", "long": "102.2592",
+        "api_key": api_key, "service_code": "jalan-jembatan", "lat": "-3.7956", "long": "102.2592",
         "attribute[wilayah]": "17.71.05", "description": PLANTED_TEXT, "first_name": "Rahmat",
         "last_name": "Hidayat", "phone": PHONE})
     assert posted.status_code == 200, posted.text
     request_id = posted.json()[0]["service_request_id"]
     wait_for(lambda: es.get(index=stack.indices.cases, id=request_id)["_source"]["seq"] >= 2, "routed")
-    own = client.get(f"{V2}/requests/{request_id}.json", params={"api_key": open311_key})
+    own = client.get(f"{V2}/requests/{request_id}.json", params={"api_key": api_key})
     [view] = own.json()
     assert set(view) == row["fields"] and view["status"] == "open"
     no_personal_data(own.text)
     assert client.get(f"{V2}/requests/{request_id}.json").status_code == 404
     es.indices.refresh(index=stack.indices.cases)
-    assert request_id in client.get(f"{V2}/requests.json", params={"api_key": open311_key}).text
+    assert request_id in client.get(f"{V2}/requests.json", params={"api_key": api_key}).text
     assert request_id not in client.get(f"{V2}/requests.json").text
 
 
