@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -198,3 +199,10 @@ def open311_key(settings: Settings, label: str) -> Iterator[str]:
         yield store.add_api_key(f"{label}-{uuid.uuid4().hex[:8]}")
     finally:
         store.close()
+
+
+def search_marker() -> str:
+    """A random word to find a test's cases by in the public search: consonants only, so the scrubber never
+    takes it for personal data (hex could read as a handle, "fb3…", or a house number, "Jalan 3a…") and the
+    stemmer never cuts an affix from it."""
+    return "".join(secrets.choice("bcdfghjklmnpqrstvwxz") for _ in range(10))

@@ -3,18 +3,16 @@ open one, read the scorecards. Screenshots of the three pages are kept as test a
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from tests.integration.test_lifecycle import Case, headers
-from tests.support import wait_for
+from tests.support import search_marker, wait_for
 
 pytestmark = pytest.mark.browser
 
 
 def test_search_open_a_case_and_read_the_scorecards(browser, client, es, stack, artifacts):
-    marker = uuid.uuid4().hex[:8]
+    marker = search_marker()
     case = Case(client, es, stack, reporter={"name": "Wahyu Hidayat", "phone": "081299988877"},
                 description=f"Rumah warga RT 03 kebanjiran setiap hujan deras; saya Wahyu ({marker}).")
     officer = headers(stack, "officer", "PUPR-KOTA")

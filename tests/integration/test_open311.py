@@ -10,7 +10,7 @@ import pytest
 
 from api.accounts import AccountStore
 from tests.integration.test_lifecycle import Case, headers
-from tests.support import open311_key, wait_for
+from tests.support import open311_key, search_marker, wait_for
 
 pytestmark = pytest.mark.integration
 V2 = "/open311/v2"
@@ -68,7 +68,7 @@ def other_key(stack):
 
 
 def test_a_posted_request_becomes_a_case_and_reads_back_redacted(client, es, stack, api_key, other_key):
-    marker = uuid.uuid4().hex[:8]
+    marker = search_marker()
     posted = post(client, api_key, description=f"Jalan {marker} berlubang; hubungi Dewi di 081377700011.",
                   **{"attribute[jenis_kerusakan]": "lubang", "attribute[lebar_kerusakan_m]": "1.5",
                      "media_url": "https://foto.example.id/lubang.jpg"})

@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -16,7 +15,7 @@ from PIL import Image
 
 from tests.integration.test_lifecycle import BODY, Case, headers
 from tests.integration.test_web_intake import jpeg_with_gps, post_multipart
-from tests.support import wait_for
+from tests.support import search_marker, wait_for
 
 pytestmark = pytest.mark.integration
 NIK = "1771012345678901"
@@ -55,7 +54,7 @@ def searched(client, es, stack, case_id: str, **params) -> dict:
 
 
 def test_a_resolved_case_is_public_without_any_personal_data(client, es, stack):
-    marker = uuid.uuid4().hex[:8]
+    marker = search_marker()
     case = Case(client, es, stack, reporter={"name": "Siti Aminah", "phone": "081355512345",
                                               "email": "siti.aminah@example.id"},
                 address="Jl. Merpati No. 9", lat=-3.7956, lon=102.2592,
@@ -140,7 +139,7 @@ def test_photos_are_public_only_when_an_officer_publishes_them(client, es, stack
     ("pelayanan", "Petugas loket melayani warga dengan kasar.", "melayani"),
 ])
 def test_words_match_across_indonesian_affixes(client, es, stack, query, text, form):
-    marker = uuid.uuid4().hex[:8]
+    marker = search_marker()
     case = Case(client, es, stack, description=f"{text} ({marker})")
     resolve(case, stack)
     found = searched(client, es, stack, case.id, q=f"{query} {marker}")
@@ -150,7 +149,7 @@ def test_words_match_across_indonesian_affixes(client, es, stack, query, text, f
 
 
 def test_search_filters_facets_sort_pages_and_bad_input(client, es, stack):
-    marker = uuid.uuid4().hex[:8]
+    marker = search_marker()
     road = Case(client, es, stack, description=f"Jalan {marker} retak panjang di tikungan tajam.")
     health = Case(client, es, stack, category="kesehatan", regency="17.08", district=None,
                   description=f"Puskesmas {marker} kekurangan obat untuk anak-anak.")

@@ -13,7 +13,7 @@ import pytest
 
 from tests.integration.test_lifecycle import headers
 from tests.redaction_corpus import Item, corpus, leaks
-from tests.support import wait_for
+from tests.support import search_marker, wait_for
 
 pytestmark = pytest.mark.integration
 COUNT = 200
@@ -26,7 +26,7 @@ def _phone_for(item: Item) -> str:
 
 @pytest.fixture(scope="module")
 def published(client, es, stack) -> Iterator[tuple[str, list[tuple[str, Item]]]]:
-    marker = "kode" + hashlib.sha256(stack.index_prefix.encode()).hexdigest()[:8]
+    marker = search_marker()
     officer = headers(stack, "officer", "PUPR-KOTA", user="petugas-redaksi")
     cases: list[tuple[str, Item]] = []
     for item in corpus(COUNT, seed=2026):
