@@ -10,8 +10,8 @@ from elasticsearch import Elasticsearch
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-from aduan.connections import es_options, kafka_options
-from aduan.settings import Settings
+from config.connections import es_options, kafka_options
+from config.settings import Settings
 from search.indices import ensure_cases_index
 from search.public import PUBLIC_MAPPINGS
 

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from aduan.settings import Settings
+from config.settings import Settings
 
 cli = typer.Typer(help="Aduan: pengaduan masyarakat / public complaints platform.", no_args_is_help=True,
                   add_completion=False)
@@ -300,7 +300,7 @@ def api(
         _migrate_accounts(settings)  # once here, before the worker processes start
     except Exception as exc:  # noqa: BLE001
         raise _fail(f"the accounts database could not be prepared: {exc}") from None
-    from aduan.logs import logging_config
+    from config.logs import logging_config
 
     config = logging_config(settings)
     uvicorn.run("api.app:create_app", factory=True, host=host or settings.api_host, port=port or settings.api_port,

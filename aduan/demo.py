@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 
 import httpx
 
-from aduan.connections import es_options
-from aduan.jurisdiction_file import load_jurisdiction
-from aduan.settings import Settings
+from config.connections import es_options
+from config.jurisdiction_file import load_jurisdiction
+from config.settings import Settings
 from domain.complaint import Complaint
 from domain.jurisdiction import Jurisdiction
 from producers.intake import CommandSender, Intake

@@ -14,9 +14,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from aduan.connections import es_options
-from aduan.jurisdiction_file import load_jurisdiction
-from aduan.settings import Settings
 from api import metrics, public_web, staff_web, web
 from api.accounts import AccountStore
 from api.deps import Services
@@ -26,6 +23,9 @@ from api.photos import PhotoStore
 from api.ratelimit import sign_in_limiter, submission_limiter
 from api.routes import auth, complaints, health, officer, open311, public, reference
 from api.schemas import ComplaintCreate
+from config.connections import es_options
+from config.jurisdiction_file import load_jurisdiction
+from config.settings import Settings
 from producers.intake import CommandSender, Intake
 from producers.kafka import EventProducer
 from search.cases import BatchingCaseWriter

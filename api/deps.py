@@ -8,10 +8,10 @@ from typing import Annotated
 from elasticsearch import AsyncElasticsearch
 from fastapi import Depends, Request
 
-from aduan.settings import Settings
 from api.accounts import AccountStore
 from api.photos import PhotoStore
 from api.ratelimit import AddressLimiter
+from config.settings import Settings
 from domain.jurisdiction import Jurisdiction
 from producers.intake import CommandSender, Intake
 from producers.kafka import EventProducer

@@ -43,7 +43,7 @@ class EventProducer:
     @classmethod
     def from_settings(cls, settings, client_id: str = "aduan-api") -> EventProducer:
         """A producer that reaches Kafka as the settings say (TLS, SASL and CA included)."""
-        from aduan.connections import kafka_options
+        from config.connections import kafka_options
 
         options = kafka_options(settings)
         bootstrap = ",".join(options.pop("bootstrap_servers"))

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from elasticsearch import ApiError, AsyncElasticsearch, TransportError
 from pydantic import TypeAdapter, ValidationError
 
-from aduan.connections import es_options
+from config.connections import es_options
 from domain import events as ev
 from domain.case import Case, apply
 from domain.commands import Command

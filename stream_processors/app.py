@@ -10,10 +10,10 @@ import logging
 
 import faust
 
-from aduan.connections import faust_credentials
-from aduan.jurisdiction_file import load_jurisdiction
-from aduan.logs import logging_config
-from aduan.settings import REPO_ROOT, Settings
+from config.connections import faust_credentials
+from config.jurisdiction_file import load_jurisdiction
+from config.logs import logging_config
+from config.settings import REPO_ROOT, Settings
 from stream_processors import consumer_guard
 
 # One line per Elasticsearch request drowns the worker's own log.

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
-from aduan.logs import get_logger
+from config.logs import get_logger
 from producers.kafka import encode
 from stream_processors.app import dead_letter_topic
 

@@ -15,9 +15,9 @@ from elasticsearch import AsyncElasticsearch, Elasticsearch
 from kafka import KafkaConsumer, TopicPartition
 from pydantic import ValidationError
 
-from aduan.connections import es_options, kafka_options
-from aduan.jurisdiction_file import load_jurisdiction
-from aduan.settings import Settings
+from config.connections import es_options, kafka_options
+from config.jurisdiction_file import load_jurisdiction
+from config.settings import Settings
 from domain.events import Event
 from search.cases import CaseProjection
 from search.indices import create_next_index, switch_alias

@@ -17,7 +17,7 @@ from kafka.admin import KafkaAdminClient
 from pydantic import SecretStr
 
 from aduan.bootstrap import bootstrap
-from aduan.settings import Settings
+from config.settings import Settings
 from tests.support import Process, delete_indices, free_port, settings_env, start_api
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from kafka import KafkaConsumer, TopicPartition
 
-from aduan.settings import Settings
+from config.settings import Settings
 
 
 class WaitTimeout(AssertionError):

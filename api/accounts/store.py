@@ -90,7 +90,7 @@ class AccountStore:
     @classmethod
     def from_settings(cls, settings) -> AccountStore:
         """The store of these settings, its schema migrated to the newest revision."""
-        from aduan.jurisdiction_file import load_jurisdiction
+        from config.jurisdiction_file import load_jurisdiction
 
         jurisdiction = load_jurisdiction(settings.jurisdiction_file)
         store = cls(settings.database_url, lambda code: jurisdiction.agency(code) is not None,

@@ -31,8 +31,8 @@ from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import KafkaAdminClient
 
 from aduan.bootstrap import bootstrap
-from aduan.jurisdiction_file import load_jurisdiction
-from aduan.settings import Settings
+from config.jurisdiction_file import load_jurisdiction
+from config.settings import Settings
 from domain.case import replay, submission_event
 from domain.complaint import Complaint
 from domain.lifecycle import decide_submission

@@ -35,9 +35,9 @@ import httpx
 from elasticsearch import AsyncElasticsearch, Elasticsearch, helpers
 from pydantic import TypeAdapter
 
-from aduan.jurisdiction_file import load_jurisdiction
-from aduan.settings import Settings
 from api.auth import mint_staff_token
+from config.jurisdiction_file import load_jurisdiction
+from config.settings import Settings
 from domain.case import Case, replay, submission_event
 from domain.commands import Command
 from domain.complaint import Complaint

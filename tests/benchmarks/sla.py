@@ -53,8 +53,8 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient
 
 from aduan.bootstrap import bootstrap
-from aduan.jurisdiction_file import load_jurisdiction
-from aduan.settings import DEFAULT_JURISDICTION, Settings
+from config.jurisdiction_file import load_jurisdiction
+from config.settings import DEFAULT_JURISDICTION, Settings
 from domain.case import replay, submission_event
 from domain.complaint import Complaint
 from domain.ids import case_id_from_bytes

@@ -19,7 +19,7 @@ import pytest
 from kafka import KafkaConsumer
 
 from aduan.bootstrap import bootstrap
-from aduan.settings import Settings
+from config.settings import Settings
 from deploy.local.stack import StackConfig, down, status, up
 from tests.support import free_port, start_api, wait_for
 

@@ -8,8 +8,8 @@ import httpx
 import pytest
 from elasticsearch import Elasticsearch
 
-from aduan.settings import Settings
 from api.auth import mint_staff_token
+from config.settings import Settings
 from domain.events import Actor
 from tests.support import wait_for
 

@@ -11,7 +11,7 @@ import pytest
 from kafka import KafkaConsumer
 
 from aduan.bootstrap import bootstrap
-from aduan.settings import DEFAULT_JURISDICTION
+from config.settings import DEFAULT_JURISDICTION
 from tests.integration.test_lifecycle import BODY, headers
 from tests.support import Process, free_port, settings_env, start_api, wait_for
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from aduan.settings import Settings
+from config.settings import Settings
 from tests.support import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

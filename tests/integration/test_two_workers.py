@@ -20,7 +20,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from aduan.bootstrap import bootstrap
-from aduan.settings import DEFAULT_JURISDICTION
+from config.settings import DEFAULT_JURISDICTION
 from tests.integration.test_lifecycle import BODY
 from tests.support import Process, free_port, settings_env, start_api, topic_records, wait_for
 

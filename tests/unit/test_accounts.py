@@ -244,8 +244,8 @@ def test_users_commands_have_help(args):
 
 def test_demo_accounts_pass_the_policy_and_a_rerun_adds_none(tmp_path):
     from aduan.demo import DEMO_ACCOUNTS, DEMO_OPEN311_KEY, ensure_demo_accounts
-    from aduan.settings import Settings
     from api.accounts import AccountStore
+    from config.settings import Settings
 
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'demo.db'}")
     ensure_demo_accounts(settings, log=lambda m: None)

@@ -3,8 +3,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from aduan.jurisdiction_file import load_jurisdiction
-from aduan.settings import DEFAULT_JURISDICTION
+from config.jurisdiction_file import load_jurisdiction
+from config.settings import DEFAULT_JURISDICTION
 from domain import events as ev
 from domain.case import SequenceError, Status, apply, replay, submission_event
 from domain.complaint import Complaint

@@ -9,8 +9,8 @@ from kafka.admin import NewTopic
 from pydantic import ValidationError
 
 from aduan.bootstrap import topic_mismatches, topic_specs
-from aduan.connections import es_options, faust_credentials, kafka_options
-from aduan.settings import Settings
+from config.connections import es_options, faust_credentials, kafka_options
+from config.settings import Settings
 
 pytestmark = pytest.mark.unit
 

@@ -1,7 +1,7 @@
 import pytest
 
-from aduan.jurisdiction_file import JurisdictionError, load_jurisdiction, parse_jurisdiction
-from aduan.settings import DEFAULT_JURISDICTION
+from config.jurisdiction_file import JurisdictionError, load_jurisdiction, parse_jurisdiction
+from config.settings import DEFAULT_JURISDICTION
 from domain.routing import NoRoute, route
 
 pytestmark = pytest.mark.unit

@@ -7,8 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
-from aduan.jurisdiction_file import load_jurisdiction
-from aduan.settings import DEFAULT_JURISDICTION
+from config.jurisdiction_file import load_jurisdiction
+from config.settings import DEFAULT_JURISDICTION
 from domain import events as ev
 from domain.case import Status, replay, submission_event
 from domain.commands import Command

@@ -7,8 +7,8 @@ import logging.config
 
 import pytest
 
-from aduan.logs import get_logger, logging_config
-from aduan.settings import Settings
+from config.logs import get_logger, logging_config
+from config.settings import Settings
 
 pytestmark = pytest.mark.unit
 

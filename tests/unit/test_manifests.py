@@ -20,7 +20,7 @@ from pydantic import TypeAdapter
 from typer.testing import CliRunner
 
 from aduan.cli import cli
-from aduan.settings import Settings
+from config.settings import Settings
 
 pytestmark = pytest.mark.unit
 
@@ -606,7 +606,7 @@ def test_every_aduan_variable_is_a_setting_with_a_valid_value():
     for where, name, value in used:
         if not name.startswith("ADUAN_"):
             continue
-        assert name in known, f"{where}: {name} is not a setting of aduan.settings.Settings"
+        assert name in known, f"{where}: {name} is not a setting of config.settings.Settings"
         if isinstance(value, str):
             check_setting_value(name, value)
 
@@ -762,7 +762,7 @@ def test_dockerignore_keeps_local_state_out_and_the_project_in():
     for required in (".venv", ".stack", "var", "test-artifacts", ".git", "**/__pycache__", ".pytest_cache"):
         assert required in patterns, required
     needed = ["pyproject.toml", "README.md", "domain", "producers", "stream_processors", "search", "api", "aduan",
-              "aduan/jurisdictions", "api/templates", "deploy", "deploy/local", "deploy/__init__.py"]
+              "config", "config/jurisdictions", "api/templates", "deploy", "deploy/local", "deploy/__init__.py"]
     for pattern in patterns:
         if not pattern.startswith("!"):
             assert not [p for p in needed if fnmatch.fnmatch(p, pattern)], f"{pattern} excludes what the build needs"

@@ -1,7 +1,7 @@
 import pytest
 
-from aduan.settings import Settings
 from api.app import create_app
+from config.settings import Settings
 
 pytestmark = pytest.mark.unit
 

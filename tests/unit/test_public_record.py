@@ -5,8 +5,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from aduan.jurisdiction_file import load_jurisdiction
-from aduan.settings import DEFAULT_JURISDICTION
+from config.jurisdiction_file import load_jurisdiction
+from config.settings import DEFAULT_JURISDICTION
 from domain.case import replay, submission_event
 from domain.complaint import Complaint
 from domain.events import Actor

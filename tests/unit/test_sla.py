@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from aduan.jurisdiction_file import load_jurisdiction
-from aduan.settings import DEFAULT_JURISDICTION
+from config.jurisdiction_file import load_jurisdiction
+from config.settings import DEFAULT_JURISDICTION
 from domain.lifecycle import decide
 from tests.unit.test_lifecycle import CITIZEN, COORDINATOR, OFFICER, cmd, opened
 

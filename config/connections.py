@@ -7,7 +7,7 @@ from __future__ import annotations
 import ssl
 from typing import Any
 
-from aduan.settings import Settings
+from config.settings import Settings
 
 
 def kafka_options(settings: Settings) -> dict[str, Any]:
