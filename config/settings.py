@@ -67,6 +67,17 @@ class Settings(BaseSettings):
                                           "exits (code 70) to be restarted (0: never)")
     worker_metrics_port: int = Field(9464, ge=0, le=65535, description="port of a worker's Prometheus /metrics "
                                      "(0: none)")
+    worker_store: Literal["rocksdb", "memory"] = Field("rocksdb", description="where a worker keeps its tables: "
+                                                       "rocksdb (on disk, a restart reads only the changelog "
+                                                       "tail) or memory (read back in full at every start)")
+    worker_data_dir: Path = Field(REPO_ROOT / "var" / "faust", description="a worker's table files (RocksDB), "
+                                  "one folder per app id beneath it: a persistent volume in production")
+    worker_block_cache_mb: int = Field(64, ge=8, le=65536, description="RocksDB block cache of each table "
+                                       "partition, MiB")
+    worker_standby_replicas: int = Field(1, ge=0, le=10, description="standby copies of each table partition "
+                                         "kept warm on other workers, for fast takeovers")
+    case_batch: int = Field(200, ge=1, le=10000, description="most messages the case agent decides before it "
+                                                   "awaits their events' acknowledgements once")
 
     # Logs
     log_format: Literal["console", "json"] = Field("console", description="console: lines for people; json: "
