@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from config.jurisdiction_file import load_jurisdiction
 from config.settings import Settings
 
 cli = typer.Typer(help="Aduan: pengaduan masyarakat / public complaints platform.", no_args_is_help=True,
@@ -272,17 +273,31 @@ def open311_list_keys() -> None:
                    f"{k.revoked_at.isoformat(timespec='seconds') if k.revoked_at else 'no'}")
 
 
+class WorkerRole(StrEnum):
+    all = "all"
+    cases = "cases"
+    projection = "projection"
+    sla = "sla"
+
+
 @cli.command()
-def worker(loglevel: Annotated[LogLevel, typer.Option(help="how much the worker logs")] = LogLevel.info) -> None:
-    """Run a faust worker: the case agent and the projection agent. Start several to share partitions."""
+def worker(
+    loglevel: Annotated[LogLevel, typer.Option(help="how much the worker logs")] = LogLevel.info,
+    role: Annotated[WorkerRole, typer.Option(envvar="ADUAN_WORKER_ROLE", help="what this worker runs: cases (the "
+                                             "case agent, its tables, the SLA timer), projection (Elasticsearch "
+                                             "writes), sla (the SLA timer alone) or all")] = WorkerRole.all,
+    sla_timer: Annotated[bool, typer.Option(help="run the SLA timer in a cases worker (off when an sla worker "
+                                                 "runs)")] = True,
+) -> None:
+    """Run a faust worker (by default the case agent, the projection and the SLA timer). Start several to share
+    partitions."""
     from aduan.bootstrap import bootstrap as run_bootstrap
+    from stream_processors.worker import build_worker
 
-    run_bootstrap(Settings(), log=lambda m: typer.echo(m, err=True))
-    from stream_processors import agents  # noqa: F401 - registers the agents on the app
-    from stream_processors.app import app
-
-    sys.argv = [sys.argv[0], "worker", f"--loglevel={loglevel.value}", "--without-web"]
-    app.main()
+    settings = Settings()
+    run_bootstrap(settings, log=lambda m: typer.echo(m, err=True))
+    build_worker(settings, load_jurisdiction(settings.jurisdiction_file), role.value,
+                 sla_timer=sla_timer).run(loglevel.value)
 
 
 @cli.command()

@@ -1,10 +1,10 @@
-"""The agents: one concern each.
+"""The agents, thin loops over the objects that do the work; registered on an app by the worker build.
 
-- the case agent is the only writer of ``cases.events``: it opens and routes each submitted case and
-  answers each command with events (or a rejection event), one message at a time, so a case's
-  ``seq`` never forks;
-- the projection agent keeps the ``cases`` index in step with ``cases.events``;
-- the SLA timer (``stream_processors.sla_timer``) asks the case agent to look at cases whose alarms are due.
+- the case agent (`CaseProcessor`) is the only writer of `cases.events`: it opens and routes each submitted
+  case and answers each command with events (or a rejection event), a batch at a time, one batch after the
+  other, so a case's `seq` never forks;
+- the projection agent keeps the `cases` index in step with `cases.events`;
+- the alarm follower (role `sla` alone) reads the deadline index's changelog into the SLA timer's heap.
 """
 
 from __future__ import annotations
@@ -12,138 +12,77 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from datetime import UTC, datetime
 
 from elasticsearch import ApiError, AsyncElasticsearch, TransportError
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from config.connections import es_options
-from domain import events as ev
-from domain.case import Case, apply
-from domain.commands import Command
 from domain.events import Event
-from domain.lifecycle import ConflictingSubmission, UnknownCase, decide, decide_submission
-from domain.sla import decide_sla
 from producers.kafka import encode
 from search.cases import CaseProjection, ProjectionResult, ProjectionUnavailable
-from stream_processors import watchdog
-from stream_processors.app import app, case_inputs, cases_table, events_topic, jurisdiction, settings
-from stream_processors.dead_letter import reason_of, send_to_dead_letter
-from stream_processors.metrics import EVENTS_FAILED, EVENTS_PROCESSED, count_sla_events
-from stream_processors.sla_timer import SlaDue, index_next_alarm
+from stream_processors.case_processor import CaseProcessor, Record, parse_event
+from stream_processors.dead_letter import reason_of
+from stream_processors.faust_adapter import current_event_of
 
 log = logging.getLogger(__name__)
-_command = TypeAdapter(Command)
-watchdog.install(app, settings.worker_stall_timeout_s)
+
+CASE_BATCH_WITHIN_S = 0.05  # the longest a message waits for others to fill its batch
 
 
-def _parse_event(value: bytes | None) -> Event:
-    if value is None:
-        raise ValueError("empty message")
-    return Event.model_validate_json(value)
+def register_case_agent(app, topic, processor: CaseProcessor, batch: int) -> None:
+    @app.agent(topic, name="case_agent")
+    async def case_agent(stream):
+        async for events in stream.take_events(batch, within=CASE_BATCH_WITHIN_S):
+            await processor.process([Record(e.message.topic, e.key, e.value, e) for e in events])
 
 
-def _decide(topic: str, key: bytes | None, value: bytes | None, case_of) -> tuple[str, list[Event]]:
-    """Parse one message of the case agent's topics and decide; (case id, new events)."""
-    if value is None:
-        raise ValueError("empty message")
-    if topic == settings.topics.submissions:
-        submitted = _parse_event(value)
-        if submitted.type != ev.COMPLAINT_SUBMITTED or submitted.seq != 1:
-            raise ValueError(f"expected a {ev.COMPLAINT_SUBMITTED} event with seq 1, got {submitted.type}")
-        case_id = submitted.case_id
-        new = decide_submission(case_of(case_id), submitted, jurisdiction, datetime.now(UTC))
-    else:
-        data = json.loads(value)
-        if isinstance(data, dict) and data.get("type") == "sla.due":
-            due = SlaDue.model_validate(data)
-            case_id = due.case_id
-            case = case_of(case_id)
-            if case is None:
-                raise UnknownCase(f"no case {case_id}")
-            # Decided at the times the messages carry, never the agent's clock, so that a message
-            # replayed after a crash decides exactly the same events again.
-            new = decide_sla(case, jurisdiction, datetime.fromtimestamp(due.at, UTC))
-        else:
-            command = _command.validate_python(data)
-            case_id = command.case_id
-            new = decide(case_of(case_id), command, jurisdiction, command.issued_at)
-    if key is not None and key.decode(errors="replace") != case_id:
-        raise ValueError(f"message key {key!r} is not the case id {case_id!r}")
-    return case_id, new
+def faust_context(record: Record):
+    """The case processor's table reads and writes for `record` go to its partition."""
+    return current_event_of(record.handle)
 
 
-@app.agent(case_inputs)
-async def case_agent(stream):
-    def case_of(case_id: str) -> Case | None:
-        stored = cases_table.get(case_id)
-        return Case.model_validate(stored) if stored else None
+class ProjectionAgent:
+    """Indexes `cases.events` into Elasticsearch in bulk; Elasticsearch away: the same batch again later."""
 
-    async for message in stream.events():
-        topic = message.message.topic
-        try:
-            case_id, new_events = _decide(topic, message.key, message.value, case_of)
-        except (ValueError, ValidationError, ConflictingSubmission, UnknownCase) as exc:
-            EVENTS_FAILED.labels("case_agent").inc()
-            await send_to_dead_letter("case_agent", topic, message.key, message.value, reason_of(exc))
-            continue
-        EVENTS_PROCESSED.labels("case_agent").inc()
-        case = case_of(case_id)
-        if not new_events:
-            if case is not None:
-                # A replay after a crash between the two table writes finds the case stored but maybe
-                # not its next alarm: index it again, or its clocks would never fire.
-                index_next_alarm(case)
-            continue
-        delivered = []
-        for event in new_events:
-            case = apply(case, event)
-            delivered.append(await events_topic.send(key=case_id.encode(), value=encode(event)))
-        # Events first, state after, and "first" means acknowledged by Kafka (acks=all), not just handed
-        # to the producer: the table's changelog and the events go to different partitions, and a worker
-        # killed between their deliveries could otherwise keep the state and lose its events for good (a
-        # replay finds the state and decides nothing new). A crash before the table write replays the
-        # message, which decides the same events again (same seq, same id); consumers skip what they have.
-        # One stream, one message at a time: no other input reads the old state.
-        for sent in delivered:
-            await sent
-        cases_table[case_id] = case.model_dump(mode="json")
-        index_next_alarm(case)
-        count_sla_events(new_events)
+    def __init__(self, settings, jurisdiction, events_topic, dead_letters, metrics) -> None:
+        self.settings, self.jurisdiction, self.events_topic = settings, jurisdiction, events_topic
+        self.dead_letters, self.metrics = dead_letters, metrics
+        self.es: AsyncElasticsearch | None = None
 
+    def register(self, app) -> None:
+        @app.agent(self.events_topic, name="projection_agent")
+        async def projection_agent(stream):
+            await self.run(stream)
 
-_es: AsyncElasticsearch | None = None
+        @app.on_before_shutdown.connect
+        async def _close_search_client(sender, **kwargs) -> None:
+            """The projection's Elasticsearch client goes with the worker (no unclosed sessions left)."""
+            if self.es is not None:
+                await self.es.close()
+                self.es = None
 
-
-def _search_client() -> AsyncElasticsearch:
-    global _es
-    if _es is None:
-        _es = AsyncElasticsearch(**es_options(settings), request_timeout=30, retry_on_timeout=True, max_retries=5)
-    return _es
+    async def run(self, stream) -> None:
+        s = self.settings
+        self.es = AsyncElasticsearch(**es_options(s), request_timeout=30, retry_on_timeout=True, max_retries=5)
+        projection = CaseProjection(self.es, s.indices.cases, self.jurisdiction, public=s.indices.public_cases)
+        topic = self.events_topic.get_topic_name()
+        async for batch in stream.take(s.projection_batch, within=0.2):
+            parsed: list[Event] = []
+            for value in batch:
+                try:
+                    parsed.append(parse_event(value))
+                except (ValueError, ValidationError) as exc:
+                    self.metrics.events_failed.labels("projection_agent").inc()
+                    await self.dead_letters.send("projection_agent", topic, None, value, reason_of(exc))
+            result = await project_until_done(projection, parsed)
+            self.metrics.events_processed.labels("projection_agent").inc(len(parsed) - len(result.failed))
+            self.metrics.events_failed.labels("projection_agent").inc(len(result.failed))
+            for event, reason in result.failed:
+                await self.dead_letters.send("projection_agent", topic, event.case_id.encode(), encode(event),
+                                             reason)
 
 
-@app.agent(events_topic)
-async def projection_agent(stream):
-    projection = CaseProjection(_search_client(), settings.indices.cases, jurisdiction,
-                                public=settings.indices.public_cases)
-    async for batch in stream.take(settings.projection_batch, within=0.2):
-        parsed: list[Event] = []
-        for value in batch:
-            try:
-                parsed.append(_parse_event(value))
-            except (ValueError, ValidationError) as exc:
-                EVENTS_FAILED.labels("projection_agent").inc()
-                await send_to_dead_letter("projection_agent", events_topic.get_topic_name(), None, value,
-                                          reason_of(exc))
-        result = await _project_until_done(projection, parsed)
-        EVENTS_PROCESSED.labels("projection_agent").inc(len(parsed) - len(result.failed))
-        EVENTS_FAILED.labels("projection_agent").inc(len(result.failed))
-        for event, reason in result.failed:
-            await send_to_dead_letter("projection_agent", events_topic.get_topic_name(),
-                                      event.case_id.encode(), encode(event), reason)
-
-
-async def _project_until_done(projection: CaseProjection, events: list[Event]) -> ProjectionResult:
+async def project_until_done(projection: CaseProjection, events: list[Event]) -> ProjectionResult:
     """Elasticsearch away or the index being rebuilt: wait and try the same batch again, so nothing
     is skipped; the partition waits with it (its offsets are not committed meanwhile)."""
     delay = 0.5
@@ -156,10 +95,20 @@ async def _project_until_done(projection: CaseProjection, events: list[Event]) -
             delay = min(delay * 2, 30.0)
 
 
-@app.on_before_shutdown.connect
-async def _close_search_client(sender, **kwargs) -> None:
-    """The projection's Elasticsearch client goes with the worker (no unclosed sessions left)."""
-    global _es
-    if _es is not None:
-        await _es.close()
-        _es = None
+def register_alarm_follower(app, changelog_topic, index, caught_up) -> None:
+    """Role `sla` alone: every record of the deadline index's changelog (key: the case id as JSON, value: the
+    due time as JSON, or none when the case has no alarm left) into `index`. The topic is read without
+    acknowledgements, so nothing is committed and every assignment reads its partitions from the start."""
+
+    @app.agent(changelog_topic, name="alarm_follower")
+    async def alarm_follower(stream):
+        async for event in stream.events():
+            try:
+                case_id = json.loads(event.key)
+                at = json.loads(event.value) if event.value is not None else None
+            except (TypeError, ValueError):
+                log.warning("a record of %s at offset %s is not a deadline entry", event.message.topic,
+                            event.message.offset)
+                continue
+            index.follow(case_id, at)
+            caught_up.read(event.message.tp, event.message.offset)

@@ -30,7 +30,7 @@ Third, partitions faust forgets to fetch: faust asks the Kafka client only for t
 "active" partitions, a set it edits on every pause, resume, rebalance and full buffer. After a takeover a
 partition could drop out of it for good: an input partition whose records then wait in Kafka (the
 two-worker test: one partition of four never read again, its offsets uncommitted; that the set lost it is
-our reading, not seen in the act). `watch` checks every few
+our reading, not seen in the act). `FetchWatch` checks every few
 seconds that the partitions that must be read are in that set (outside a rebalance: our input
 partitions, unless held back by a full buffer; during table recovery: the changelog partitions with
 records left) and puts back one missing twice in a row, with a warning.
@@ -41,10 +41,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-
-from faust.transport.consumer import Consumer
-from faust.types.tuples import ack_lock
-from mode.utils.futures import notify
 
 log = logging.getLogger(__name__)
 
@@ -114,119 +110,43 @@ class Absences:
         return {tp for tp, n in self._seen.items() if n >= self.checks}
 
 
-_guard: ContiguousOffsets | None = None
 CHECK_FETCHING_EVERY_S = 5.0
 
 
-def install(topics: Iterable[str]) -> ContiguousOffsets:
-    """Guard the partitions of `topics` in this process's faust consumer (call once, before the worker runs)."""
-    global _guard
-    _guard = ContiguousOffsets(frozenset(topics))
-    if not getattr(Consumer, "_aduan_guarded", False):
-        _wrap_consumer()
-    return _guard
+class FetchWatch:
+    """Every few seconds, the partitions that must be read are put back into faust's fetch if they dropped
+    out of it (the third fault above). Registered on the app by the worker build."""
 
+    def __init__(self, app) -> None:
+        self.app = app
+        self.absences = Absences()
 
-def _wrap_consumer() -> None:
-    getmany, perform_seek, seek = Consumer.getmany, Consumer.perform_seek, Consumer.seek
-    on_revoked, ack = Consumer.on_partitions_revoked, Consumer.ack
-
-    def guarded_ack(self, message) -> bool:
-        app = self.app
-        if _guard is None or not _guard.guards(message.tp) or (
-                app.flow_control.is_active() and message.generation_id == app.consumer_generation_id):
-            return ack(self, message)
-        # Handed back unprocessed around a rebalance (or processed just before it): done with, as far as
-        # the waits for streams to finish go, but not recorded as safe to commit.
-        with ack_lock:
-            if message.acked:
-                return False
-            message.acked = True
-            self._unacked_messages.discard(message)
-            notify(self._waiting_for_ack)
-        return False
-
-    async def guarded_getmany(self, timeout: float):
-        rewound: set = set()
-        async for tp, message in getmany(self, timeout):
-            if _guard is None:
-                yield tp, message
-                continue
-            if tp in rewound:
-                continue  # the rest of a stale batch: fetched again after the seek
-            back_to = _guard.admit(tp, message.offset)
-            if back_to is None:
-                yield tp, message
-                continue
-            rewound.add(tp)
-            log.warning("%s[%d] jumped from offset %d to %d: reading it again from %d", tp.topic, tp.partition,
-                        back_to, message.offset, back_to)
+    def register(self) -> None:
+        @self.app.timer(interval=CHECK_FETCHING_EVERY_S)
+        async def check_fetching() -> None:
             try:
-                # On the Kafka client's own thread, as faust's recovery seeks (seek_wait also sets the read
-                # offset faust checks records against).
-                await self.seek_wait({tp: back_to})
-                _guard.seeked(tp, back_to)
-            except Exception as exc:  # noqa: BLE001 - the partition moved away meanwhile: its next owner seeks
-                log.warning("could not seek %s[%d] back to %d: %r", tp.topic, tp.partition, back_to, exc)
+                self.check()
+            except Exception:  # a faust timer that raises is never run again: log, and check again next time
+                log.exception("the fetch check failed")
 
-    async def guarded_perform_seek(self) -> None:
-        await perform_seek(self)
-        if _guard is not None:
-            for tp, offset in list(self._read_offset.items()):
-                _guard.seeked(tp, offset)
-
-    async def guarded_seek(self, partition, offset: int) -> None:
-        await seek(self, partition, offset)
-        if _guard is not None:
-            _guard.seeked(partition, offset)
-
-    async def guarded_on_revoked(self, revoked) -> None:
-        if _guard is not None:
-            _guard.forget(revoked)
-        await on_revoked(self, revoked)
-
-    Consumer.getmany = guarded_getmany
-    Consumer.perform_seek = guarded_perform_seek
-    Consumer.seek = guarded_seek
-    Consumer.on_partitions_revoked = guarded_on_revoked
-    Consumer.ack = guarded_ack
-    Consumer._aduan_guarded = True
-
-
-def watch(app) -> None:
-    """Check every few seconds that the partitions that must be read are being fetched (see above)."""
-    absences = Absences()
-
-    @app.timer(interval=CHECK_FETCHING_EVERY_S)
-    async def check_fetching() -> None:
-        try:
-            _check_fetching(app, absences)
-        except Exception:  # a faust timer that raises is never run again: log, and check again next time
-            log.exception("the fetch check failed")
-
-
-def _check_fetching(app, absences: Absences) -> None:
-    consumer = app.consumer
-    active = consumer._active_partitions
-    if active is None or _guard is None or not app.flow_control.is_active():
-        absences.to_resume(set())
-        return
-    recovery = app.tables.recovery
-    if recovery.in_recovery:
-        needed = {tp for tp, left in recovery.active_remaining().items() if left > 0}
-    elif not app.rebalancing:
-        needed = {tp for tp in consumer.assignment() if _guard.guards(tp)}
-    else:
-        needed = set()  # between an assignment and its recovery faust holds partitions back on purpose
-    missing = {tp for tp in needed if tp not in active and tp not in consumer._buffered_partitions}
-    resume = absences.to_resume(missing)
-    if resume:
-        log.warning("faust stopped fetching %s (paused: %s); fetching them again",
-                    sorted(f"{tp.topic}[{tp.partition}]" for tp in resume),
-                    sorted(f"{tp.topic}[{tp.partition}]" for tp in resume & consumer._paused_partitions))
-        consumer.resume_partitions(resume)
-
-
-def next_offsets() -> dict:
-    """The next offset the guard expects to hand on, per guarded partition it knows (empty before `install`)."""
-    return {tp: n for tp, n in _guard.expected.items() if n is not None} if _guard is not None else {}
+    def check(self) -> None:
+        app = self.app
+        consumer = app.consumer
+        active = consumer._active_partitions
+        if active is None or not app.flow_control.is_active():
+            self.absences.to_resume(set())
+            return
+        recovery = app.tables.recovery
+        if recovery.in_recovery:
+            needed = {tp for tp, left in recovery.active_remaining().items() if left > 0}
+        elif not app.rebalancing:
+            needed = {tp for tp in consumer.assignment() if consumer.guard.guards(tp)}
+        else:
+            needed = set()  # between an assignment and its recovery faust holds partitions back on purpose
+        missing = {tp for tp in needed if tp not in active and tp not in consumer._buffered_partitions}
+        resume = self.absences.to_resume(missing)
+        if resume:
+            log.warning("faust stopped fetching %s (paused: %s); fetching them again",
+                        sorted(f"{tp.topic}[{tp.partition}]" for tp in resume),
+                        sorted(f"{tp.topic}[{tp.partition}]" for tp in resume & consumer._paused_partitions))
+            consumer.resume_partitions(resume)

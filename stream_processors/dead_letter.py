@@ -9,7 +9,6 @@ from pydantic import ValidationError
 
 from config.logs import get_logger
 from producers.kafka import encode
-from stream_processors.app import dead_letter_topic
 
 log = get_logger(__name__)
 
@@ -22,14 +21,8 @@ def reason_of(exc: Exception) -> str:
     return str(exc)
 
 
-async def send_to_dead_letter(agent: str, source_topic: str, key: bytes | None, value: bytes | None,
-                              reason: str) -> None:
-    from stream_processors.metrics import DEAD_LETTERS
-
-    DEAD_LETTERS.labels(agent).inc()
-    log.warning("dead_letter", agent=agent, topic=source_topic, case_id=key.decode(errors="replace") if key else None,
-                reason=reason[:500])
-    record = {
+def dead_letter_record(agent: str, source_topic: str, key: bytes | None, value: bytes | None, reason: str) -> dict:
+    return {
         "agent": agent,
         "source_topic": source_topic,
         "reason": reason[:2000],
@@ -37,4 +30,18 @@ async def send_to_dead_letter(agent: str, source_topic: str, key: bytes | None, 
         "value_b64": base64.b64encode(value).decode() if value is not None else None,
         "failed_at": datetime.now(UTC).isoformat(),
     }
-    await dead_letter_topic.send(key=key, value=encode(record))
+
+
+class DeadLetters:
+    """Sends to the dead-letter topic (a faust topic, or anything with an async `send(key=, value=)`)."""
+
+    def __init__(self, topic, metrics) -> None:
+        self.topic, self.metrics = topic, metrics
+
+    async def send(self, agent: str, source_topic: str, key: bytes | None, value: bytes | None, reason: str):
+        """Hands the record to the producer; returns what the topic's send returns (a future of the ack)."""
+        self.metrics.dead_letters.labels(agent).inc()
+        log.warning("dead_letter", agent=agent, topic=source_topic,
+                    case_id=key.decode(errors="replace") if key else None, reason=reason[:500])
+        return await self.topic.send(key=key, value=encode(dead_letter_record(agent, source_topic, key, value,
+                                                                              reason)))

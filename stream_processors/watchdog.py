@@ -25,8 +25,6 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from stream_processors import consumer_guard
-
 log = logging.getLogger(__name__)
 
 STALLED_EXIT_CODE = 70  # EX_SOFTWARE
@@ -93,15 +91,23 @@ def _task_stacks() -> str:
     return out.getvalue()
 
 
-def install(app, timeout_s: float) -> None:
-    """Watch the recovery and the input partitions of `app` (a faust app) from a timer of its own; 0 turns the
-    watchdog off. The recovery clock runs only while recovery reads changelogs (flow resumed), not while it
-    prepares; the partitions' only outside rebalances."""
-    recovery_progress = RecoveryProgress(timeout_s)
-    partition_progress = PartitionProgress(timeout_s)
+class Watchdog:
+    """Watches the recovery and the input partitions of a faust app from a timer of its own (registered by
+    the worker build); a timeout of 0 turns it off. The recovery clock runs only while recovery reads
+    changelogs (flow resumed), not while it prepares; the partitions' only outside rebalances."""
 
-    @app.timer(interval=CHECK_EVERY_S)
-    async def watch() -> None:
+    def __init__(self, app, timeout_s: float) -> None:
+        self.app, self.timeout_s = app, timeout_s
+        self.recovery_progress = RecoveryProgress(timeout_s)
+        self.partition_progress = PartitionProgress(timeout_s)
+
+    def register(self) -> None:
+        @self.app.timer(interval=CHECK_EVERY_S)
+        async def watch() -> None:
+            self.check()
+
+    def check(self) -> None:
+        app, timeout_s = self.app, self.timeout_s
         recovery, consumer, now = app.tables.recovery, app.consumer, time.monotonic()
         try:
             remaining = recovery.active_remaining()
@@ -109,17 +115,17 @@ def install(app, timeout_s: float) -> None:
             # with the flow stopped: a slow Kafka there is not a stalled worker.
             reading = recovery.in_recovery and app.flow_control.is_active()
             settled = not (recovery.in_recovery or app.rebalancing) and app.flow_control.is_active()
-            expected = consumer_guard.next_offsets() if settled else {}
+            expected = consumer.next_offsets() if settled else {}
             partitions = {tp: (expected[tp], consumer.highwater(tp)) for tp in consumer.assignment()
                           if tp in expected and tp not in consumer._buffered_partitions}  # full buffer: on purpose
         except Exception:  # a faust timer that raises is never run again: log, and look again next time
             log.exception("the watchdog could not read the worker's progress")
             return
-        if recovery_progress.stalled(reading, sum(remaining.values()), now):
+        if self.recovery_progress.stalled(reading, sum(remaining.values()), now):
             behind = {f"{tp.topic}[{tp.partition}]": n for tp, n in remaining.items() if n}
             _exit_stalled(f"table recovery has read nothing for {timeout_s:.0f} s (records left per changelog "
                           f"partition: {behind})")
-        stuck = partition_progress.stalled(partitions, now)
+        stuck = self.partition_progress.stalled(partitions, now)
         if stuck:
             _exit_stalled(f"input partitions with records waiting were not read for {timeout_s:.0f} s (next "
                           f"offset, end): { {f'{tp.topic}[{tp.partition}]': v for tp, v in stuck.items()} }")
