@@ -4,13 +4,14 @@ between the files and against the app (its settings, its command line, its metri
 
 from __future__ import annotations
 
+import enum
 import fnmatch
 import json
 import re
 import tomllib
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 import kubernetes_validate
 import pytest
@@ -63,6 +64,9 @@ K8S_VERSIONS = sorted({"1.31", ".".join(kubernetes_validate.latest_version().spl
 HAND_MADE_SECRETS = frozenset({"aduan-app"})
 SECRETISH = re.compile(r"PASSWORD|SECRET|KEY|TOKEN|CREDENTIAL", re.IGNORECASE)
 WORKLOADS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "Job", "ReplicaSet"})
+# The worker roles deployed apart (`aduan worker --role ...`); `all` (every role in one process) is for
+# local development only.
+WORKER_ROLES = ("cases", "projection", "sla")
 
 
 # --- loading ---------------------------------------------------------------------------------------------
@@ -148,6 +152,32 @@ def app_workload(subcommand: str) -> tuple[dict, dict, dict]:
              if is_app_image(c["image"]) and c.get("args", [])[:1] == [subcommand]]
     assert len(found) == 1, f"expected one workload running `aduan {subcommand}`, found {len(found)}"
     return found[0]
+
+
+def worker_role(command: list[str]) -> str | None:
+    """The role of `aduan worker --role X` (also `--role=X`), "all" when not given; None for another command."""
+    if command[:1] != ["worker"]:
+        return None
+    for i, word in enumerate(command):
+        if word == "--role" and i + 1 < len(command):
+            return command[i + 1]
+        if word.startswith("--role="):
+            return word.partition("=")[2]
+    return "all"
+
+
+def worker_workloads() -> dict[str, tuple[dict, dict, dict]]:
+    """{role: (workload, pod template, container)} of the workloads running `aduan worker`, one per role."""
+    found: dict[str, list[tuple[dict, dict, dict]]] = {}
+    for workload, pod in pod_templates():
+        for container in pod["spec"]["containers"]:
+            role = worker_role(container.get("args", []))
+            if is_app_image(container["image"]) and role is not None:
+                found.setdefault(role, []).append((workload, pod, container))
+    assert sorted(found) == sorted(WORKER_ROLES), f"worker roles deployed: {sorted(found)}"
+    for role, workloads in found.items():
+        assert len(workloads) == 1, f"expected one workload of role {role}, found {len(workloads)}"
+    return {role: workloads[0] for role, workloads in found.items()}
 
 
 def is_app_image(image: str) -> bool:
@@ -237,11 +267,32 @@ def cli_command(words: list[str]):
 def assert_aduan_command(words: list[str]) -> None:
     """`aduan <words>` is a command of the app's command line, with options it has."""
     path, command = cli_command(words)
-    options = {opt for param in command.params for opt in [*param.opts, *param.secondary_opts]}
+    params = {opt: param for param in command.params for opt in [*param.opts, *param.secondary_opts]}
     used = {word.split("=", 1)[0] for word in words[len(path):] if word.startswith("-")}
-    assert used <= options, f"`aduan {' '.join(path)}` has no option {sorted(used - options)}"
+    assert used <= params.keys(), f"`aduan {' '.join(path)}` has no option {sorted(used - params.keys())}"
+    rest = words[len(path):]
+    for i, word in enumerate(rest):
+        name, eq, value = word.partition("=")
+        param = params.get(name) if word.startswith("-") else None
+        choices = option_choices(param) if param is not None and not getattr(param, "is_flag", False) else None
+        if choices is None:
+            continue
+        value = value if eq else (rest[i + 1] if i + 1 < len(rest) else "")
+        assert value in choices, f"`aduan {' '.join(path)} {name}`: {value!r} is not one of {choices}"
     result = CliRunner().invoke(cli, [*path, "--help"])
     assert result.exit_code == 0, result.output
+
+
+def option_choices(param) -> list[str] | None:
+    """The values an option of choices (an Enum or a Literal) takes, or None for any other option."""
+    if getattr(getattr(param, "type", None), "choices", None) is not None:  # click's Choice
+        return [str(choice) for choice in param.type.choices]
+    annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)  # typer's own click
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return [str(member.value) for member in annotation]
+    if get_origin(annotation) is Literal:
+        return [str(choice) for choice in get_args(annotation)]
+    return None
 
 
 def known_settings() -> set[str]:
@@ -491,24 +542,70 @@ def test_api_stores_photos_on_a_shared_volume():
     assert "ReadWriteMany" in claim["spec"]["accessModes"]
 
 
-def test_workers_never_outnumber_the_partitions():
-    deployment, _, container = app_workload("worker")
-    assert_aduan_command(container["args"])
-    partitions = int(env_of(container)["ADUAN_PARTITIONS"])
-    replicas = deployment["spec"].get("replicas", 1)
-    assert 2 <= replicas <= partitions
-    surge = deployment["spec"].get("strategy", {}).get("rollingUpdate", {}).get("maxSurge", 0)
-    if isinstance(surge, int):
-        assert replicas + surge <= partitions
-    for hpa in of_kind("HorizontalPodAutoscaler"):
-        if hpa["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"]:
-            assert hpa["spec"]["maxReplicas"] <= partitions
-    assert_resources(container)
+def test_workers_run_each_role_apart_and_never_outnumber_the_partitions():
+    workers = worker_workloads()
+    partitions = int(env_of(workers["cases"][2])["ADUAN_PARTITIONS"])
+    for role, (workload, _, container) in workers.items():
+        assert_aduan_command(container["args"])
+        assert container["args"] == ["worker", "--role", role], f"{role}: {container['args']}"
+        assert_resources(container)
+        replicas = workload["spec"].get("replicas", 1)
+        if role == "sla":
+            # One timer is enough (a second is harmless): not scaled with the partitions.
+            assert workload["kind"] == "Deployment" and replicas == 1, f"sla: {workload['kind']}, {replicas} replicas"
+            continue
+        # At most one active consumer per partition: pods beyond the partition count sit idle.
+        assert 2 <= replicas <= partitions, role
+        surge = workload["spec"].get("strategy", {}).get("rollingUpdate", {}).get("maxSurge", 0)
+        if isinstance(surge, int):
+            assert replicas + surge <= partitions, role
+        for hpa in of_kind("HorizontalPodAutoscaler"):
+            if hpa["spec"]["scaleTargetRef"]["name"] == workload["metadata"]["name"]:
+                assert hpa["spec"]["maxReplicas"] <= partitions, role
     # Every pod reads the same settings, so the count the topics are made with is the one checked here.
     for _, pod in pod_templates():
         for other in pod["spec"]["containers"]:
             if is_app_image(other["image"]):
                 assert int(env_of(other)["ADUAN_PARTITIONS"]) == partitions
+
+
+def test_case_workers_keep_their_tables_on_a_claimed_volume():
+    statefulset, pod, container = worker_workloads()["cases"]
+    assert statefulset["kind"] == "StatefulSet"
+    env = env_of(container)
+    assert env["ADUAN_WORKER_STORE"] == "rocksdb"
+    data_dir = env["ADUAN_WORKER_DATA_DIR"].rstrip("/")
+    mounts = [m for m in container["volumeMounts"] if m["mountPath"].rstrip("/") == data_dir]
+    assert len(mounts) == 1, f"nothing (or more than one volume) mounted at ADUAN_WORKER_DATA_DIR {data_dir}"
+    assert not mounts[0].get("readOnly") and not mounts[0].get("subPath")
+    templates = {t["metadata"]["name"]: t for t in statefulset["spec"].get("volumeClaimTemplates", [])}
+    assert mounts[0]["name"] in templates, "the data dir is not a volume claim template of the StatefulSet"
+    assert mounts[0]["name"] not in {v["name"] for v in pod["spec"].get("volumes", [])}
+    claim = templates[mounts[0]["name"]]["spec"]
+    assert "ReadWriteOnce" in claim["accessModes"] and claim["resources"]["requests"]["storage"]
+    # The pod's user can write the claimed volume.
+    assert pod["spec"]["securityContext"].get("fsGroup") == dockerfile_uid()
+    # Standby copies of each table partition need other pods to live on.
+    standbys = int(env.get("ADUAN_WORKER_STANDBY_REPLICAS", Settings.model_fields["worker_standby_replicas"].default))
+    assert statefulset["spec"]["replicas"] >= standbys + 1
+    # The governing Service a StatefulSet names: headless, selecting its pods.
+    service = next((s for s in of_kind("Service") if s["metadata"]["name"] == statefulset["spec"]["serviceName"]),
+                   None)
+    assert service is not None, f"no Service {statefulset['spec']['serviceName']} for the StatefulSet"
+    assert service["spec"].get("clusterIP") == "None"
+    assert service["spec"]["selector"].items() <= pod["metadata"]["labels"].items()
+    assert any(pdb["spec"]["selector"]["matchLabels"].items() <= pod["metadata"]["labels"].items()
+               for pdb in of_kind("PodDisruptionBudget")), "no PodDisruptionBudget for the case workers"
+
+
+def test_projection_and_sla_workers_are_stateless_deployments():
+    for role in ("projection", "sla"):
+        workload, pod, container = worker_workloads()[role]
+        assert workload["kind"] == "Deployment", role
+        volumes = {v["name"]: v for v in pod["spec"].get("volumes", [])}
+        for mount in container.get("volumeMounts", []):
+            assert "persistentVolumeClaim" not in volumes[mount["name"]], f"{role}: keeps state on a volume"
+        assert "ADUAN_WORKER_DATA_DIR" not in env_of(container), f"{role} has no tables"
 
 
 def test_bootstrap_runs_as_a_job():
@@ -520,18 +617,18 @@ def test_bootstrap_runs_as_a_job():
 
 
 def test_metrics_are_scraped_from_api_and_workers():
-    for subcommand in ("api", "worker"):
-        _, pod, container = app_workload(subcommand)
+    workers = worker_workloads()
+    for name, (_, pod, container) in [("api", app_workload("api")), *workers.items()]:
         annotations = pod["metadata"].get("annotations", {})
-        assert annotations.get("prometheus.io/scrape") == "true", subcommand
-        assert annotations.get("prometheus.io/path") == "/metrics", subcommand
+        assert annotations.get("prometheus.io/scrape") == "true", name
+        assert annotations.get("prometheus.io/path") == "/metrics", name
         ports = {p["containerPort"]: p.get("name") for p in container["ports"]}
-        assert int(annotations["prometheus.io/port"]) in ports, subcommand
-    _, pod, container = app_workload("worker")
-    port = int(env_of(container)["ADUAN_WORKER_METRICS_PORT"])
-    assert port == int(pod["metadata"]["annotations"]["prometheus.io/port"]) == 9464
-    assert {"containerPort": port, "name": "metrics"}.items() <= next(
-        p for p in container["ports"] if p["containerPort"] == port).items()
+        assert int(annotations["prometheus.io/port"]) in ports, name
+    for role, (_, pod, container) in workers.items():
+        port = int(env_of(container)["ADUAN_WORKER_METRICS_PORT"])
+        assert port == int(pod["metadata"]["annotations"]["prometheus.io/port"]) == 9464, role
+        assert {"containerPort": port, "name": "metrics"}.items() <= next(
+            p for p in container["ports"] if p["containerPort"] == port).items(), role
 
 
 def assert_resources(container: dict) -> None:
@@ -655,7 +752,7 @@ def test_compose_ports_volumes_and_dependencies_are_consistent():
                 assert "healthcheck" in services[target], f"{name} waits for {target}'s health, which has none"
             if condition == "service_completed_successfully":
                 assert services[target].get("restart", "no") == "no", f"{target} must run once"
-    assert {"kafka-data", "es-data", "postgres-data", "media"} <= used_volumes
+    assert {"kafka-data", "es-data", "postgres-data", "media", "worker-cases-data"} <= used_volumes
     for infra in ("kafka", "elasticsearch", "postgres"):
         assert "healthcheck" in services[infra], infra
     assert services["api"]["ports"] == ["8000:8000"]
@@ -692,6 +789,36 @@ def test_compose_app_services_run_aduan_commands():
         assert spec.get("deploy", {}).get("replicas", 1) <= int(spec["environment"]["ADUAN_PARTITIONS"])
     media = services["api"]["environment"]["ADUAN_MEDIA_DIR"]
     assert f"media:{media}" in services["api"]["volumes"]
+
+
+def test_compose_runs_each_worker_role_as_a_service_of_its_own():
+    services = compose_app_services()
+    roles = {name: worker_role(spec["command"]) for name, spec in services.items()
+             if worker_role(spec["command"]) is not None}
+    assert sorted(roles.values()) == sorted(WORKER_ROLES), f"worker roles in compose: {roles}"
+    for name, role in roles.items():
+        assert name == f"worker-{role}"
+        assert services[name]["command"] == ["worker", "--role", role]
+        assert services[name]["depends_on"]["bootstrap"]["condition"] == "service_completed_successfully"
+    assert services["worker-sla"].get("deploy", {}).get("replicas", 1) == 1
+    # The case worker's tables on a named volume, at or above ADUAN_WORKER_DATA_DIR. Replicas of a service
+    # share its volumes, and two workers must not open the same table files: one replica, one volume each.
+    cases = services["worker-cases"]
+    env = cases["environment"]
+    assert env["ADUAN_WORKER_STORE"] == "rocksdb"
+    data_dir = env["ADUAN_WORKER_DATA_DIR"].rstrip("/")
+    named = [volume.split(":") for volume in cases.get("volumes", []) if isinstance(volume, str)]
+    holding = [(source, target) for source, target, *_ in named
+               if data_dir == target.rstrip("/") or data_dir.startswith(target.rstrip("/") + "/")]
+    assert len(holding) == 1, f"worker-cases: no named volume holds ADUAN_WORKER_DATA_DIR {data_dir}"
+    source = holding[0][0]
+    assert source in (compose().get("volumes") or {}) and not source.startswith((".", "/", "~", "$"))
+    assert cases.get("deploy", {}).get("replicas", 1) == 1
+    users = [other for other, spec in compose()["services"].items()
+             if any(str(v).split(":")[0] == source for v in spec.get("volumes", []))]
+    assert users == ["worker-cases"], f"volume {source} is shared by {users}"
+    for name in ("worker-projection", "worker-sla"):
+        assert "ADUAN_WORKER_DATA_DIR" not in services[name]["environment"], f"{name} has no tables"
 
 
 def test_compose_takes_secrets_from_the_environment():
