@@ -29,7 +29,6 @@ from domain import access
 from domain.case import CITIZEN, Case
 from domain.ids import normalize_case_id
 from domain.jurisdiction import Jurisdiction
-from search.cases import get_case
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/complaints", tags=["complaints"])
@@ -148,7 +147,8 @@ async def act_as_citizen(services, tracking_id: str, body: CitizenAction) -> tup
 async def case_or_404(services, tracking_id: str) -> Case:
     """The case under a tracking id as people type it, or 404."""
     case_id = normalize_case_id(tracking_id)
-    case = await get_case(services.es, services.settings.indices.cases, case_id) if case_id else None
+    case = await services.receipts.read_case(services.es, services.settings.indices.cases, case_id) \
+        if case_id else None
     if case is None:
         raise HTTPException(404, NOT_FOUND)
     return case

@@ -38,7 +38,6 @@ from domain.case import Case, Status
 from domain.ids import normalize_case_id
 from domain.jurisdiction import Attribute, Category, Jurisdiction
 from domain.public import PUBLIC_STATUSES, public_record
-from search.cases import get_case
 from search.documents import case_from_document
 from search.public import MAX_WINDOW, SOURCE_EXCLUDES, get_public_case
 
@@ -356,7 +355,7 @@ async def _one(services, service_request_id: str, client: str | None) -> dict[st
     if case_id and client is None:
         record = await get_public_case(services.es, services.settings.indices.public_cases, case_id)
     elif case_id:
-        case = await get_case(services.es, services.settings.indices.cases, case_id)
+        case = await services.receipts.read_case(services.es, services.settings.indices.cases, case_id)
         record = client_record(case, client, services.jurisdiction) if case else None
     if record is None:
         raise Open311Error(404, f"service_request_id {service_request_id!r} not found")
