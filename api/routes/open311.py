@@ -26,12 +26,12 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import ValidationError
 
 from api.deps import ServicesDep
 from api.routes.public import names
-from api.routes.responses import BODY, open311
+from api.routes.responses import BODY, JSON, open311
 from api.schemas import ComplaintCreate
 from api.submission import SubmissionUnavailable, accept_complaint
 from domain.case import Case, Status
@@ -81,7 +81,7 @@ def _xml(root: str, item: str | None, data: Any) -> bytes:
 def answer(fmt: str, data: Any, root: str, item: str | None, status: int = 200) -> Response:
     if fmt == "xml":
         return Response(_xml(root, item, data), status_code=status, media_type="text/xml; charset=utf-8")
-    return JSONResponse(data, status_code=status)
+    return JSON(data, status_code=status)
 
 
 def error(fmt: str, status: int, description: str) -> Response:
