@@ -21,6 +21,7 @@ from api.logs import keep_query_strings_out_of_logs
 from api.metrics import RequestMetrics
 from api.photos import PhotoStore
 from api.ratelimit import sign_in_limiter, submission_limiter
+from api.receipts import Receipts
 from api.routes import auth, complaints, health, officer, open311, public, reference
 from api.schemas import ComplaintCreate
 from config.connections import es_options
@@ -46,7 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             producer=producer,
             intake=Intake(producer, settings.topics.submissions, jurisdiction.case_prefix),
             es=es,
-            receipts=BatchingCaseWriter(es, settings.indices.cases, jurisdiction),
+            receipts=Receipts(BatchingCaseWriter(es, settings.indices.cases, jurisdiction)),
             commands=CommandSender(producer, settings.topics.commands),
             photos=PhotoStore(settings.media_dir, max_bytes=int(settings.max_photo_mb * 1024 * 1024)),
             limiter=submission_limiter(settings.submit_rate_limit),
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await app.state.services.receipts.close()
             producer.close()
             await es.close()
             app.state.services.accounts.close()

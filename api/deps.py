@@ -11,11 +11,11 @@ from fastapi import Depends, Request
 from api.accounts import AccountStore
 from api.photos import PhotoStore
 from api.ratelimit import AddressLimiter
+from api.receipts import Receipts
 from config.settings import Settings
 from domain.jurisdiction import Jurisdiction
 from producers.intake import CommandSender, Intake
 from producers.kafka import EventProducer
-from search.cases import BatchingCaseWriter
 
 
 @dataclass
@@ -25,7 +25,7 @@ class Services:
     producer: EventProducer
     intake: Intake
     es: AsyncElasticsearch
-    receipts: BatchingCaseWriter
+    receipts: Receipts  # first documents, written beside the 202
     commands: CommandSender
     photos: PhotoStore
     limiter: AddressLimiter  # anonymous submissions

@@ -11,7 +11,7 @@ from api.accounts import SubmissionConflict
 from api.auth import citizen_secret
 from api.photos import MAX_PHOTOS, PhotoRejected, photo_id_of
 from api.schemas import ComplaintAccepted, ComplaintCreate
-from domain.case import Case, apply
+from domain.case import apply
 from domain.complaint import Channel, Complaint, fingerprint
 from domain.jurisdiction import Jurisdiction
 from producers.kafka import NotConfirmed, Overloaded
@@ -107,7 +107,7 @@ async def accept_complaint(services, body: ComplaintCreate, uploads: list[tuple[
     except NotConfirmed as exc:
         log.error("submission of case %s not confirmed by Kafka: %s", case_id, exc)
         raise SubmissionUnavailable(UNAVAILABLE) from exc
-    await _write_receipt(services, apply(None, receipt.event))
+    services.receipts.schedule(apply(None, receipt.event))  # Elasticsearch is not on the 202's path
     secret = citizen_secret(services.settings.secret(), receipt.case_id)
     base = services.settings.base_url
     return ComplaintAccepted(
@@ -118,12 +118,3 @@ async def accept_complaint(services, body: ComplaintCreate, uploads: list[tuple[
         tracking_url=f"{base}/lacak/{receipt.case_id}?kunci={secret}",
     )
 
-
-async def _write_receipt(services, case: Case) -> None:
-    # The case agent will project this same first event; writing it now (same version, same
-    # document) lets the citizen read their case at once. Kafka already has it, so a failure here
-    # loses nothing: the projection catches up.
-    try:
-        await services.receipts.write(case)
-    except Exception as exc:  # noqa: BLE001 - best effort by design
-        log.warning("receipt of case %s not indexed yet: %s", case.case_id, exc)

@@ -21,7 +21,6 @@ from api.routes.complaints import act_as_citizen, citizen_view, is_owner
 from api.schemas import CitizenAction, ComplaintCreate
 from api.submission import SubmissionUnavailable, accept_complaint
 from domain.ids import normalize_case_id
-from search.cases import get_case
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -117,7 +116,8 @@ async def track_lookup(request: Request, id: str = "") -> Response:
 @router.get("/lacak/{tracking_id}", response_class=HTMLResponse)
 async def track_page(request: Request, tracking_id: str, services: ServicesDep, kunci: str = "") -> HTMLResponse:
     case_id = normalize_case_id(tracking_id)
-    case = await get_case(services.es, services.settings.indices.cases, case_id) if case_id else None
+    case = await services.receipts.read_case(services.es, services.settings.indices.cases, case_id) \
+        if case_id else None
     if case is None:
         return render(request, "track_lookup.html", 404, not_found=True, asked=tracking_id)
     owner = is_owner(services, case, kunci)

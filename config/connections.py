@@ -7,6 +7,8 @@ from __future__ import annotations
 import ssl
 from typing import Any
 
+from elasticsearch.serializer import OrjsonSerializer
+
 from config.settings import Settings
 
 
@@ -42,7 +44,8 @@ def faust_credentials(settings: Settings):
 
 def es_options(settings: Settings) -> dict[str, Any]:
     """Keyword arguments (hosts included) for the `elasticsearch` client, sync or async."""
-    options: dict[str, Any] = {"hosts": settings.es_hosts}
+    # orjson for the JSON the client writes and reads; the bulk helpers encode each line with it too.
+    options: dict[str, Any] = {"hosts": settings.es_hosts, "serializer": OrjsonSerializer()}
     if settings.es_api_key.get_secret_value():
         options["api_key"] = settings.es_api_key.get_secret_value()
     elif settings.es_username:

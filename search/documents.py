@@ -33,7 +33,8 @@ def case_document(case: Case, jurisdiction: Jurisdiction) -> dict[str, Any]:
         "confidential": c.confidential,
         "title": c.title,
         "description": c.description,
-        "text_stems": stems(f"{c.title or ''} {c.description}"),
+        # Title and description stemmed apart: the public document stems the same texts (once, search/text.py).
+        "text_stems": " ".join(filter(None, (stems(c.title), stems(c.description)))),
         "location": {"lat": c.lat, "lon": c.lon} if c.lat is not None else None,
         "submitted_at": case.submitted_at.isoformat(),
         "routed_at": case.routed_at.isoformat() if case.routed_at else None,

@@ -4,7 +4,8 @@ The local stack's Elasticsearch has no language analyzers, so stemming happens h
 (PySastrawi, dictionary-based: "diperbaiki" and "perbaikan" -> "baik", "persampahan" -> "sampah",
 "kebanjiran" -> "banjir"). The stems of a text are indexed beside the text (`*_stems` fields, standard
 analyzer), and a query is stemmed the same way, so words match across affixes. Each word is stemmed once
-per process (an LRU cache): Sastrawi costs up to tens of milliseconds for a long unknown word.
+per process (an LRU cache): Sastrawi costs up to tens of milliseconds for a long unknown word; and each
+text once, for the projection's documents (another cache).
 
 Highlights are made here too, on the original text: a word is marked when its stem is one of the query's,
 so "diperbaiki" lights up for a search of "perbaikan". Everything else is HTML-escaped.
@@ -40,8 +41,10 @@ def words(text: str | None) -> list[str]:
     return [w.lower() for w in _WORD.findall(text or "")]
 
 
+@lru_cache(maxsize=4096)
 def stems(text: str | None) -> str:
-    """The stems of a text's words, space-separated: what the `*_stems` fields index."""
+    """The stems of a text's words, space-separated: what the `*_stems` fields index. Kept per text: the
+    projection writes a case's texts again at each of its events, and for both indices."""
     return " ".join(stem(w) for w in words(text))
 
 

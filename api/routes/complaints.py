@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse
 from pydantic import ValidationError
 
 from api.actions import await_outcome, build_command, send_command
 from api.auth import citizen_secret_matches
 from api.deps import JurisdictionDep, ServicesDep
-from api.routes.responses import BODY, INVALID, KAFKA_UNAVAILABLE, RATE_LIMITED
+from api.routes.responses import BODY, INVALID, JSON, KAFKA_UNAVAILABLE, RATE_LIMITED
 from api.schemas import (
     ActionOutcome,
     CaseTracking,
@@ -29,7 +29,6 @@ from domain import access
 from domain.case import CITIZEN, Case
 from domain.ids import normalize_case_id
 from domain.jurisdiction import Jurisdiction
-from search.cases import get_case
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/complaints", tags=["complaints"])
@@ -78,7 +77,7 @@ async def _read_submission(request: Request) -> tuple[ComplaintCreate, list[tupl
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=ComplaintAccepted, openapi_extra=_MULTIPART_DOC,
              responses=BODY | INVALID | RATE_LIMITED | KAFKA_UNAVAILABLE | {
                  409: {"description": "The client_request_id was used before for a different complaint"}})
-async def submit_complaint(request: Request, services: ServicesDep) -> ComplaintAccepted | JSONResponse:
+async def submit_complaint(request: Request, services: ServicesDep) -> ComplaintAccepted | JSON:
     """Submit a complaint as JSON, or as multipart/form-data with the JSON in `complaint` and up to 3
     `photos`. 202 only once Kafka has confirmed it. Keep the `secret`: it is shown once."""
     services.limiter.check(request)
@@ -86,9 +85,9 @@ async def submit_complaint(request: Request, services: ServicesDep) -> Complaint
     try:
         return await accept_complaint(services, body, uploads, channel="api")
     except DuplicateRequestId as exc:
-        return JSONResponse({"detail": str(exc)}, status_code=409)
+        return JSON({"detail": str(exc)}, status_code=409)
     except SubmissionUnavailable as exc:
-        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "10"})
+        return JSON({"detail": str(exc)}, status_code=503, headers={"Retry-After": "10"})
 
 
 @router.get("/{tracking_id}", response_model=CitizenCase | CaseTracking,
@@ -120,15 +119,15 @@ async def read_photo(tracking_id: str, photo_id: str, secret: str, services: Ser
                  403: {"description": "Wrong secret"}, 404: {"description": "No such case"},
                  409: {"description": "The case agent refused the action; detail says why"}})
 async def citizen_action(tracking_id: str, body: CitizenAction, services: ServicesDep,
-                         jurisdiction: JurisdictionDep) -> ActionOutcome | JSONResponse:
+                         jurisdiction: JurisdictionDep) -> ActionOutcome | JSON:
     """Reply to a question, accept the resolution with a rating (1-5), or reopen it with a reason. Needs the
     secret given at submission. Waits (a few seconds at most) for the case agent, so the answer shows the
     case with the action applied."""
     outcome, refusal = await act_as_citizen(services, tracking_id, body)
     if refusal:
-        return JSONResponse({"detail": refusal, "command_id": outcome.command_id}, status_code=409)
+        return JSON({"detail": refusal, "command_id": outcome.command_id}, status_code=409)
     if outcome.outcome == "pending":
-        return JSONResponse(outcome.model_dump(), status_code=202)
+        return JSON(outcome.model_dump(), status_code=202)
     return outcome
 
 
@@ -148,7 +147,8 @@ async def act_as_citizen(services, tracking_id: str, body: CitizenAction) -> tup
 async def case_or_404(services, tracking_id: str) -> Case:
     """The case under a tracking id as people type it, or 404."""
     case_id = normalize_case_id(tracking_id)
-    case = await get_case(services.es, services.settings.indices.cases, case_id) if case_id else None
+    case = await services.receipts.read_case(services.es, services.settings.indices.cases, case_id) \
+        if case_id else None
     if case is None:
         raise HTTPException(404, NOT_FOUND)
     return case

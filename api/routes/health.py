@@ -6,10 +6,10 @@ import asyncio
 from typing import Literal
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from api.deps import ServicesDep
+from api.routes.responses import JSON
 
 router = APIRouter(tags=["health"])
 CHECK_TIMEOUT_S = 3.0
@@ -29,10 +29,10 @@ class Readiness(BaseModel):
 @router.get("/readyz", response_model=Readiness,
             responses={503: {"model": Readiness, "description": "Kafka or Elasticsearch is not reachable; the "
                                                                 "fields say which"}})
-async def readyz(services: ServicesDep) -> JSONResponse:
+async def readyz(services: ServicesDep) -> JSON:
     kafka, es = await asyncio.gather(_kafka(services), _elasticsearch(services))
     ready = kafka == "ok" and es == "ok"
-    return JSONResponse({"status": "ready" if ready else "not ready", "kafka": kafka, "elasticsearch": es},
+    return JSON({"status": "ready" if ready else "not ready", "kafka": kafka, "elasticsearch": es},
                         status_code=200 if ready else 503)
 
 

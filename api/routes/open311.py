@@ -26,19 +26,18 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import ValidationError
 
 from api.deps import ServicesDep
 from api.routes.public import names
-from api.routes.responses import BODY, open311
+from api.routes.responses import BODY, JSON, open311
 from api.schemas import ComplaintCreate
 from api.submission import SubmissionUnavailable, accept_complaint
 from domain.case import Case, Status
 from domain.ids import normalize_case_id
 from domain.jurisdiction import Attribute, Category, Jurisdiction
 from domain.public import PUBLIC_STATUSES, public_record
-from search.cases import get_case
 from search.documents import case_from_document
 from search.public import MAX_WINDOW, SOURCE_EXCLUDES, get_public_case
 
@@ -82,7 +81,7 @@ def _xml(root: str, item: str | None, data: Any) -> bytes:
 def answer(fmt: str, data: Any, root: str, item: str | None, status: int = 200) -> Response:
     if fmt == "xml":
         return Response(_xml(root, item, data), status_code=status, media_type="text/xml; charset=utf-8")
-    return JSONResponse(data, status_code=status)
+    return JSON(data, status_code=status)
 
 
 def error(fmt: str, status: int, description: str) -> Response:
@@ -356,7 +355,7 @@ async def _one(services, service_request_id: str, client: str | None) -> dict[st
     if case_id and client is None:
         record = await get_public_case(services.es, services.settings.indices.public_cases, case_id)
     elif case_id:
-        case = await get_case(services.es, services.settings.indices.cases, case_id)
+        case = await services.receipts.read_case(services.es, services.settings.indices.cases, case_id)
         record = client_record(case, client, services.jurisdiction) if case else None
     if record is None:
         raise Open311Error(404, f"service_request_id {service_request_id!r} not found")

@@ -8,9 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 Responses = dict[int | str, dict[str, Any]]
+
+
+class JSON(JSONResponse):
+    """A JSON answer a route builds itself, encoded by orjson: the bytes of Starlette's JSONResponse (compact,
+    UTF-8), made faster. Answers of a route's response model do not come here: FastAPI encodes those with
+    pydantic's own serializer, which is faster still (FastAPI's ORJSONResponse would replace it)."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
 
 
 class ErrorMessage(BaseModel):

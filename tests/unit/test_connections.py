@@ -5,6 +5,7 @@ import ssl
 
 import faust
 import pytest
+from elasticsearch.serializer import OrjsonSerializer
 from kafka.admin import NewTopic
 from pydantic import ValidationError
 
@@ -19,7 +20,9 @@ def test_the_local_stack_needs_nothing_but_addresses():
     settings = Settings(kafka_bootstrap="127.0.0.1:9092, 127.0.0.1:9094", es_url="http://127.0.0.1:9200")
     assert kafka_options(settings) == {"bootstrap_servers": ["127.0.0.1:9092", "127.0.0.1:9094"],
                                        "security_protocol": "PLAINTEXT"}
-    assert es_options(settings) == {"hosts": ["http://127.0.0.1:9200"]}
+    options = es_options(settings)
+    assert isinstance(options.pop("serializer"), OrjsonSerializer)
+    assert options == {"hosts": ["http://127.0.0.1:9200"]}
     assert faust_credentials(settings) is None
 
 
@@ -33,8 +36,9 @@ def test_a_cluster_with_scram_tls_and_a_ca(tmp_path):
         "bootstrap_servers": ["kafka-bootstrap:9093"], "security_protocol": "SASL_SSL",
         "sasl_mechanism": "SCRAM-SHA-512", "sasl_plain_username": "aduan", "sasl_plain_password": "rahasia",
         "ssl_cafile": str(ca)}
-    assert es_options(settings) == {"hosts": ["https://es-http:9200"], "basic_auth": ("elastic", "sandi"),
-                                    "ca_certs": str(ca)}
+    options = es_options(settings)
+    assert isinstance(options.pop("serializer"), OrjsonSerializer)
+    assert options == {"hosts": ["https://es-http:9200"], "basic_auth": ("elastic", "sandi"), "ca_certs": str(ca)}
     with pytest.raises(ssl.SSLError):  # a placeholder CA is not a certificate
         faust_credentials(settings)
     keyed = Settings(es_api_key="aWQ6a2V5", es_username="elastic", es_password="x")
