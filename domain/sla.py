@@ -13,6 +13,8 @@ Everything here follows from the events alone, so the same log always gives the 
 
 from __future__ import annotations
 
+from collections import deque
+
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -87,8 +89,23 @@ def _due(calendar: WorkingCalendar, policy: ClockPolicy, start: datetime, paused
     return due
 
 
+# The clocks of the last few cases asked about: building a case's documents asks for them several times
+# (next due, metrics, the public record's deadlines). Cases and clocks are frozen, so a case object asked
+# about again has the same clocks; compared by identity, never by value.
+_RECENT: deque[tuple[Case, Jurisdiction, tuple[Clock, ...]]] = deque(maxlen=16)
+
+
 def clocks(case: Case, jurisdiction: Jurisdiction) -> list[Clock]:
     """The case's current clock of each stage that has started."""
+    for known, of, result in tuple(_RECENT):
+        if known is case and of is jurisdiction:
+            return list(result)
+    result = _clocks(case, jurisdiction)
+    _RECENT.append((case, jurisdiction, tuple(result)))
+    return result
+
+
+def _clocks(case: Case, jurisdiction: Jurisdiction) -> list[Clock]:
     calendar, sla, category = calendar_for(jurisdiction), jurisdiction.sla, case.complaint.category
     timeline = case.timeline
     result: list[Clock] = []

@@ -49,3 +49,19 @@ def test_each_text_is_stemmed_once_for_both_indices_and_all_events():
     assert published is not None and published["title"] == texts["title"]  # nothing in them to scrub
     distinct = {texts["title"], texts["description"], published["resolution"], published["replies"]}
     assert text.stems.cache_info().misses == len(distinct)  # 7 states, 2 indices: each text stemmed once
+
+
+def test_a_case_s_clocks_are_computed_once_for_both_of_its_documents(monkeypatch):
+    from domain import sla
+
+    computed = []
+    real = sla._clocks
+    monkeypatch.setattr(sla, "_clocks", lambda case, j: computed.append(case.seq) or real(case, j))
+    steps = [*RESOLVED[:4], ("resolve", OFFICER, {"resolution": "Lampu sudah diganti dan menyala kembali."})]
+    case = case_through(*steps, ("accept", CITIZEN, {"rating": 5}))
+    document = case_document(case, J)
+    published = public_document(case, J, case.updated_at)
+    assert published is not None and published["deadlines"] and "metrics" in document
+    assert computed == [case.seq]  # next due, metrics, public metrics and deadlines: one computation
+    later = case_through(*steps)  # another case object: its own clocks
+    assert sla.clocks(later, J) == real(later, J) and computed == [case.seq, later.seq]
