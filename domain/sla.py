@@ -14,7 +14,6 @@ Everything here follows from the events alone, so the same log always gives the 
 from __future__ import annotations
 
 from collections import deque
-
 from datetime import datetime, timedelta
 from typing import Literal
 
