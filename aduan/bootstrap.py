@@ -14,6 +14,7 @@ from config.connections import es_options, kafka_options
 from config.settings import Settings
 from search.indices import ensure_cases_index
 from search.public import PUBLIC_MAPPINGS
+from stream_processors.app import TABLES, changelog_topic
 
 FOREVER = {"retention.ms": "-1", "retention.bytes": "-1"}
 
@@ -27,6 +28,10 @@ def topic_specs(settings: Settings) -> list[NewTopic]:
         NewTopic(t.submissions, n, rf, topic_configs={"retention.ms": str(30 * 86_400_000), **min_isr}),
         NewTopic(t.commands, n, rf, topic_configs={"retention.ms": str(30 * 86_400_000), **min_isr}),
         NewTopic(t.dead_letter, 1, rf, topic_configs={**FOREVER, **min_isr}),
+        # The case worker's table changelogs, compacted as faust makes them; made here so that the sla worker,
+        # which reads the deadline index's, finds it however the workers start.
+        *(NewTopic(changelog_topic(settings, table), n, rf, topic_configs={"cleanup.policy": "compact", **min_isr})
+          for table in TABLES),
     ]
 
 

@@ -28,9 +28,17 @@ def app_id_of(settings: Settings, role: str) -> str:
     return settings.app_id if role in ("all", "cases") else f"{settings.app_id}-{role}"
 
 
+TABLES = ("cases", "alarms")
+
+
+def changelog_topic(settings: Settings, table: str) -> str:
+    """A table's changelog topic, as faust names it (after the case app's id and the table)."""
+    return f"{settings.app_id}-{table}-changelog"
+
+
 def alarms_changelog(settings: Settings) -> str:
-    """The deadline index's changelog topic (faust names it after the app id and the table)."""
-    return f"{settings.app_id}-alarms-changelog"
+    """The deadline index's changelog: the sla worker reads it."""
+    return changelog_topic(settings, "alarms")
 
 
 @dataclass

@@ -46,7 +46,7 @@ def mine(stack, tmp_path):
     return settings
 
 
-def submit(settings, labels: list[str]) -> list[str]:
+def submit(settings, labels: list[str], category: str = "jalan-jembatan") -> list[str]:
     """`complaint.submitted` events keyed by case id, acknowledged by Kafka; their case ids."""
     jurisdiction = load_jurisdiction(settings.jurisdiction_file)
     regions = [(r.code, d.code) for r in jurisdiction.regencies for d in r.districts]
@@ -57,7 +57,7 @@ def submit(settings, labels: list[str]) -> list[str]:
             case_id = case_id_from_bytes(jurisdiction.case_prefix,
                                          hashlib.blake2b(f"{settings.app_id}/{label}".encode(), digest_size=8).digest())
             regency, district = regions[i % len(regions)]
-            complaint = Complaint(category="jalan-jembatan", regency=regency, district=district, channel="import",
+            complaint = Complaint(category=category, regency=regency, district=district, channel="import",
                                   description=f"Jalan berlubang di depan rumah nomor {i}, mohon segera diperbaiki.")
             producer.send(settings.topics.submissions, key=case_id.encode(),
                           value=encode(submission_event(case_id, complaint, datetime.now(UTC))))
