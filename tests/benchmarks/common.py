@@ -246,3 +246,15 @@ def cleanup(kafka_bootstrap: str, es_hosts: list[str], stems: list[str]) -> None
             delete_indices(es, stem)
     finally:
         es.close()
+
+
+def remove_faust_dirs(stems: list[str]) -> None:
+    """faust's data folders of this run's app ids (var/faust/<app id> in the checkout, for workers that keep
+    them there)."""
+    import shutil
+
+    folder = REPO_ROOT / "var" / "faust"
+    for stem in stems:
+        if stem:
+            for path in folder.glob(f"{stem}*"):
+                shutil.rmtree(path, ignore_errors=True)

@@ -84,6 +84,7 @@ from tests.benchmarks.common import (
     pct,
     pythonpath,
     ratio,
+    remove_faust_dirs,
     roles_supported,
     start_worker,
     stop_process,
@@ -739,6 +740,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     finally:
         cleanup(base.kafka_bootstrap, base.es_hosts, stems)
+        remove_faust_dirs(stems)
         shutil.rmtree(folder / "data", ignore_errors=True)
         for media in folder.glob("media-*"):
             shutil.rmtree(media, ignore_errors=True)
