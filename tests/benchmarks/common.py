@@ -160,15 +160,6 @@ def ratio(numerator: float | None, denominator: float | None) -> float | None:
 ROLES = ("cases", "projection", "sla", "all")
 
 
-@functools.cache
-def roles_supported() -> bool:
-    """Whether this checkout's `aduan worker` takes `--role cases|projection|sla|all`."""
-    env = {**os.environ, "PYTHONPATH": pythonpath()}
-    shown = subprocess.run([sys.executable, "-m", "aduan.cli", "worker", "--help"], capture_output=True, text=True,
-                           env=env, timeout=60)
-    return "--role" in shown.stdout
-
-
 def pythonpath() -> str:
     return os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)
 
@@ -181,16 +172,32 @@ def worker_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def start_worker(settings: Settings, logs: Path, name: str, role: str = "all", loglevel: str = "warn") -> Process:
+@functools.cache
+def _worker_help() -> str:
+    env = {**os.environ, "PYTHONPATH": pythonpath()}
+    return subprocess.run([sys.executable, "-m", "aduan.cli", "worker", "--help"], capture_output=True, text=True,
+                          env=env, timeout=60).stdout
+
+
+def roles_supported() -> bool:
+    """Whether this checkout's `aduan worker` takes `--role cases|projection|sla|all`."""
+    return "--role" in _worker_help()
+
+
+def start_worker(settings: Settings, logs: Path, name: str, role: str = "all", loglevel: str = "warn",
+                 sla_timer: bool = True) -> Process:
     """`aduan worker --role ROLE`, or plain `aduan worker` (every role in one process) where the CLI has no
     roles yet: `Process.role` says which ran. Callers that need a role alone must make sure the other roles
-    find nothing to do (topics of their own, empty) when `role_ran` is "all"."""
+    find nothing to do (topics of their own, empty) when it is "all". A `cases` worker with `sla_timer`
+    False leaves the SLA timer to a worker of role `sla` (`--no-sla-timer`)."""
     if role not in ROLES:
         raise ValueError(f"no worker role {role!r}")
     args = [sys.executable, "-m", "aduan.cli", "worker", f"--loglevel={loglevel}"]
     ran = role
     if roles_supported():
         args.append(f"--role={role}")
+        if role == "cases" and not sla_timer and "--no-sla-timer" in _worker_help():
+            args.append("--no-sla-timer")
     else:
         ran = "all"
     proc = Process(f"{name}-{ran}", args, worker_env(settings), logs)

@@ -108,7 +108,7 @@ class Worker:
 
     def __init__(self, settings: Settings, logs: Path, name: str, loglevel: str, projection: bool) -> None:
         roles = (["cases", "sla"] + (["projection"] if projection else [])) if roles_supported() else ["all"]
-        self.procs = {role: start_role(settings, logs, name, role, loglevel) for role in roles}
+        self.procs = {role: start_role(settings, logs, name, role, loglevel, sla_timer=False) for role in roles}
         self.main = self.procs.get("cases") or self.procs["all"]  # holds the tables: its RSS and its log
         self.proc, self.log_path = self.main.proc, self.main.log_path
         self.roles = roles
@@ -140,6 +140,11 @@ class Worker:
         for p in self.procs.values():
             p.stop()  # exited: closes its log
         return took
+
+
+def projection_group(settings: Settings) -> str:
+    """The projection's consumer group: its own app id in a worker of role projection."""
+    return f"{settings.app_id}-projection" if roles_supported() else settings.app_id
 
 
 def start_worker(settings: Settings, logs: Path, name: str, loglevel: str, projection: bool) -> Worker:
@@ -224,10 +229,12 @@ class Offsets:
     def end(self, topic: str) -> int:
         return sum(self.ends(topic).values())
 
-    def lag(self, topic: str) -> int | None:
-        """Records of `topic` the worker has not committed yet (None before its first commit)."""
+    def lag(self, topic: str, group: str | None = None) -> int | None:
+        """Records of `topic` the worker (consumer group `group`, by default the app id: the case agent's) has not
+        committed yet (None before its first commit)."""
+        group = group or self._settings.app_id
         try:
-            committed = self._admin.list_group_offsets({self._settings.app_id: None})[self._settings.app_id]
+            committed = self._admin.list_group_offsets({group: None})[group]
         except Exception:  # noqa: BLE001 - no group yet
             return None
         ends = self.ends(topic)
@@ -503,14 +510,16 @@ def load(args, settings: Settings, subs: Submissions, sender: Sender, offsets: O
             raise RuntimeError(f"the worker exited while loading:\n{worker.tail()}")
         if now - last_note > 15:
             last_note = now
-            behind = f", projection lag {offsets.lag(settings.topics.events)} events" if args.projection else ""
+            behind = ""
+            if args.projection:
+                behind = f", projection lag {offsets.lag(settings.topics.events, projection_group(settings))} events"
             print(f"  … {done} routed ({done / (now - started):.0f}/s), worker RSS {rss_mib(worker.proc.pid):.0f} "
                   f"MiB{behind}", flush=True)
         time.sleep(0.25)
     routed_s = time.monotonic() - started
     figures = {"produced_s": produced_s, "routed_s": routed_s, "rss_loaded": rss_mib(worker.proc.pid),
                "rss_by_role": worker.rss(),
-               "projection_lag": offsets.lag(settings.topics.events)}
+               "projection_lag": offsets.lag(settings.topics.events, projection_group(settings))}
     es.indices.refresh(index=settings.indices.cases)
     figures["indexed"] = es.count(index=settings.indices.cases)["count"]
     return figures
@@ -715,7 +724,7 @@ def main(argv: list[str] | None = None) -> int:
             late = sample(args, settings, subs, sender, log, "late", args.late_sample, LATE_CATEGORY, 0)
         print(f"breaches: {args.sample} cases with a {args.sample_s} s response clock over {args.sample_window:g} s",
               flush=True)
-        backlog = offsets.lag(settings.topics.events) if args.projection else None
+        backlog = offsets.lag(settings.topics.events, projection_group(settings)) if args.projection else None
         measured = sample(args, settings, subs, sender, log, "sample", args.sample, SAMPLE_CATEGORY, args.sample_window)
         wait_for_breaches(log, measured, args.sample_s, args.grace, worker)
         time.sleep(2 * settings.sla_tick_s + 1)  # a second firing would show by now
