@@ -555,6 +555,9 @@ def recovery_phases(worker: Worker, started_at: float) -> tuple[float | None, fl
 
     joined, restoring = at("Joined group"), at("Restoring state from changelog")
     done = at("Done reading from changelog")
+    if restoring is None and joined is not None:
+        # Nothing to read back (RocksDB already had it all): from joining the group until recovery completed.
+        restoring, done = joined, at("Recovery complete")
     return (joined - started_at if joined else None), (done - restoring if done and restoring else None)
 
 
@@ -766,7 +769,11 @@ def main(argv: list[str] | None = None) -> int:
                   "cases indexed")
         else:
             print("  projection agent off (--no-projection): nothing indexed")
-        held = "case state, deadline index and heap entries" + (", projection cache" if args.projection else "")
+        if roles_supported():
+            others = ", ".join(f"{r} {mib:.0f} MiB" for r, mib in loaded["rss_by_role"].items() if r != "cases")
+            held = f"role cases: case state and deadline index; after loading {others}"
+        else:
+            held = "case state, deadline index and heap entries" + (", projection cache" if args.projection else "")
         print(f"memory: worker RSS {rss_started:.0f} MiB after start-up, {loaded['rss_loaded']:.0f} MiB after "
               f"loading -> {per_case:.0f} bytes per open case, {per_case / 2:.0f} per running clock ({held}); peak "
               f"{rss_mib(worker.proc.pid, 'VmHWM'):.0f} MiB (current worker)")
@@ -781,7 +788,8 @@ def main(argv: list[str] | None = None) -> int:
                                    f"submitted over {args.sample_window:g} s after loading"):
             print(line)
         if backlog is not None:
-            print(f"  (the projection agent, in the same worker, was {backlog} events behind when they were submitted)")
+            where = "in a process of its own" if roles_supported() else "in the same worker"
+            print(f"  (the projection, {where}, was {backlog} events behind when they were submitted)")
         if warnings:
             print(f"  warnings of the same cases ({len(warnings)}): lateness p50 {pct(warnings, .5) * 1000:.0f} ms, "
                   f"p99 {pct(warnings, .99) * 1000:.0f} ms, max {max(warnings) * 1000:.0f} ms")
