@@ -5,8 +5,9 @@ as the worker's ADUAN_WORKER_STORE).
 
 Run by tests.benchmarks.intake as a subprocess:
     python -m tests.benchmarks.bare_faust --app-id ID --topic T --partitions P --count N --out FILE
-It writes one JSON line to FILE once COUNT records were read: {"count", "first", "last"} (epoch seconds of the
-first and the last record), and keeps running until it is stopped (SIGTERM).
+It writes one JSON line to FILE once COUNT records were read: {"count", "first", "last", "cpu_s"} (epoch seconds
+of the first and the last record, the process's CPU seconds between them), and keeps running until it is
+stopped (SIGTERM).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, required=True, help="file for the JSON result")
     parser.add_argument("--store", default="memory", choices=["memory", "rocksdb"], help="table store")
     parser.add_argument("--datadir", type=Path, required=True, help="faust's data folder (RocksDB files)")
+    parser.add_argument("--block-cache-mb", type=int, default=64, help="RocksDB block cache, MiB (as the worker's)")
     args = parser.parse_args(argv)
 
     args.datadir.mkdir(parents=True, exist_ok=True)
@@ -48,8 +50,11 @@ def main(argv: list[str] | None = None) -> None:
         datadir=str(args.datadir),
     )
     topic = app.topic(args.topic, partitions=args.partitions)
-    table = app.Table("bare", default=None, partitions=args.partitions)
-    state = {"count": 0, "first": 0.0}
+    # The worker's RocksDB options: the rocksdict driver, the block cache of its setting.
+    options = {"options": {"driver": "rocksdict", "block_cache_size": args.block_cache_mb * 1024 * 1024}} \
+        if args.store == "rocksdb" else {}
+    table = app.Table("bare", default=None, partitions=args.partitions, **options)
+    state = {"count": 0, "first": 0.0, "cpu_first": 0.0}
 
     @app.agent(topic)
     async def bare(stream):
@@ -57,10 +62,11 @@ def main(argv: list[str] | None = None) -> None:
             table[key] = value
             state["count"] += 1
             if state["count"] == 1:
-                state["first"] = time.time()
+                state["first"], state["cpu_first"] = time.time(), time.process_time()
             if state["count"] == args.count:
                 args.out.write_text(json.dumps({"count": state["count"], "first": state["first"],
-                                                "last": time.time()}) + "\n")
+                                                "last": time.time(),
+                                                "cpu_s": time.process_time() - state["cpu_first"]}) + "\n")
 
     sys.argv = [sys.argv[0], "worker", "--loglevel=warn", "--without-web"]
     app.main()

@@ -205,6 +205,30 @@ def start_worker(settings: Settings, logs: Path, name: str, role: str = "all", l
     return proc
 
 
+def wait_for_changelogs(settings: Settings, procs: list[Process], timeout_s: float = 120) -> None:
+    """Until the case workers made their tables' changelog topics. A worker of role sla (or projection) started
+    before them can leave the broker to create the alarms changelog, with one partition, on its metadata
+    request (auto.create.topics.enable): the case agent then stops on faust's PartitionsMismatch. So the case
+    workers start first, and the others once these topics exist."""
+    import time
+
+    from kafka.admin import KafkaAdminClient
+
+    wanted = {f"{settings.app_id}-alarms-changelog", f"{settings.app_id}-cases-changelog"}
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap.split(","))
+    try:
+        deadline = time.monotonic() + timeout_s
+        while not wanted <= set(admin.list_topics()):
+            for p in procs:
+                if not p.alive():
+                    raise RuntimeError(f"{p.name} exited before making its changelogs:\n{p.tail()}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no {', '.join(sorted(wanted))} after {timeout_s:.0f} s")
+            time.sleep(0.2)
+    finally:
+        admin.close()
+
+
 def stop_process(proc: Process, sig: signal.Signals = signal.SIGTERM, timeout_s: float = 30) -> float:
     """Send `sig` to the process's pid, wait for it to exit (SIGKILL after timeout_s), close its log; seconds."""
     import time

@@ -72,6 +72,7 @@ from tests.benchmarks.common import (
     remove_faust_dirs,
     roles_supported,
     rss_mib,
+    wait_for_changelogs,
 )
 from tests.benchmarks.common import start_worker as start_role
 from tests.support import free_port, topic_records
@@ -108,7 +109,10 @@ class Worker:
 
     def __init__(self, settings: Settings, logs: Path, name: str, loglevel: str, projection: bool) -> None:
         roles = (["cases", "sla"] + (["projection"] if projection else [])) if roles_supported() else ["all"]
-        self.procs = {role: start_role(settings, logs, name, role, loglevel, sla_timer=False) for role in roles}
+        self.procs = {roles[0]: start_role(settings, logs, name, roles[0], loglevel, sla_timer=False)}
+        if len(roles) > 1:  # the others once the case worker made its changelogs (see wait_for_changelogs)
+            wait_for_changelogs(settings, list(self.procs.values()))
+            self.procs.update({role: start_role(settings, logs, name, role, loglevel) for role in roles[1:]})
         self.main = self.procs.get("cases") or self.procs["all"]  # holds the tables: its RSS and its log
         self.proc, self.log_path = self.main.proc, self.main.log_path
         self.roles = roles
