@@ -104,6 +104,9 @@ def regions_of(jurisdiction: Jurisdiction) -> list[tuple[str, str]]:
     return [(r.code, d.code) for r in jurisdiction.regencies for d in r.districts]
 
 
+REQUEST_IDS = True  # --no-request-ids: bodies without a client_request_id
+
+
 def payloads(count: int, regions: list[tuple[str, str]], tag: str) -> list[dict]:
     """COUNT request bodies as a citizen's app sends them: the texts in turn, every district in turn (the two
     cycles are coprime, so text and place combine differently), a client request id each."""
@@ -111,8 +114,10 @@ def payloads(count: int, regions: list[tuple[str, str]], tag: str) -> list[dict]
     for i in range(count):
         category, description = COMPLAINTS[i % len(COMPLAINTS)]
         regency, district = regions[(i * 7) % len(regions)]
-        out.append({"category": category, "description": description, "regency": regency, "district": district,
-                    "client_request_id": f"bench-{tag}-{i}-{secrets.token_hex(4)}"})
+        body = {"category": category, "description": description, "regency": regency, "district": district}
+        if REQUEST_IDS:
+            body["client_request_id"] = f"bench-{tag}-{i}-{secrets.token_hex(4)}"
+        out.append(body)
     return out
 
 
@@ -614,6 +619,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--alone", action=argparse.BooleanOptionalAction, default=True,
                         help="measure the cases and projection roles alone on events already on a topic "
                              "(default on)")
+    parser.add_argument("--request-ids", action=argparse.BooleanOptionalAction, default=True,
+                        help="give every body a client_request_id, as the citizen's app does (default on; the API "
+                             "then claims it in its accounts database); --no-request-ids: without")
     parser.add_argument("--timeout", type=float, default=900,
                         help="longest wait of any one phase, in seconds (default 900)")
     args = parser.parse_args(argv)
@@ -624,6 +632,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--count and --sample must be at least 1")
 
     signal.signal(signal.SIGTERM, interrupted)
+    global REQUEST_IDS
+    REQUEST_IDS = args.request_ids
     run = secrets.token_hex(3)
     folder = Path(tempfile.mkdtemp(prefix="aduan-bench-intake-"))
     base = Settings()
@@ -637,7 +647,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{'available' if roles_supported() else 'not in this checkout (plain aduan worker)'}; nproc "
           f"{os.cpu_count()}, load {' '.join(f'{v:.2f}' for v in os.getloadavg())}; logs in {folder}", flush=True)
     out: dict = {"run": run, "count": args.count, "partitions": args.partitions, "texts": len(COMPLAINTS),
-                 "concurrency": args.concurrency, "worker_store": base.worker_store,
+                 "concurrency": args.concurrency, "worker_store": base.worker_store, "request_ids": args.request_ids,
                  "roles_supported": roles_supported(), "nproc": os.cpu_count()}
     stems = [f"bench{run}", f"aduan-bench{run}"]
     try:
