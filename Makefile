@@ -29,10 +29,10 @@ browser-deps: ## Debian's chromium for the browser tests (installed when missing
 unit: install ## the unit tests alone (no services)
 	$(BIN)/pytest -m unit $(PYTEST_ARGS)
 
-bench: install ## the benchmarks (tests/benchmarks), on the real stack
+bench: install ## intake: Aduan beside bare kafka/faust/FastAPI/bulk ceilings, last line BENCH {json} (BENCH_ARGS="--count N")
 	deploy/local/with-stack.sh $(BIN)/python -m tests.benchmarks.intake $(BENCH_ARGS)
 
-bench-sla: install ## the SLA benchmark: open clocks in one worker, breach lateness, recovery (BENCH_ARGS="--clocks N")
+bench-sla: install ## SLA: 1000000 open clocks, breach lateness, recovery, last line BENCH {json} (BENCH_ARGS="--clocks N")
 	deploy/local/with-stack.sh $(BIN)/python -m tests.benchmarks.sla $(BENCH_ARGS)
 
 bench-queue: install ## the officer queues on an index of N cases (BENCH_ARGS="--cases N", default 1000000)

@@ -48,7 +48,7 @@ from domain.lifecycle import decide, decide_submission
 from search.documents import case_document
 from search.indices import ensure_cases_index
 from search.queue import QueueFilters, read_queue
-from tests.benchmarks.intake import DESCRIPTIONS, pct
+from tests.benchmarks.common import DESCRIPTIONS, pct
 from tests.support import delete_indices, free_port, start_api
 
 OFFICERS_PER_AGENCY = 40

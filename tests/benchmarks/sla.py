@@ -1,7 +1,9 @@
 """The SLA benchmark: N open clocks in one worker, on the real stack.
 
-One real `aduan worker` process (case and projection agents, the SLA timer), a real Kafka broker and
-Elasticsearch node, topics, indices and consumer group of this run's own prefix, all removed at the end.
+The worker under test, a real Kafka broker and Elasticsearch node, topics, indices and consumer groups of this
+run's own prefix, all removed at the end. Where `aduan worker` has roles, the worker is three processes: role
+`cases` (the case agent and its tables), role `sla` (the SLA timer alone, so the breach lateness is its own) and,
+with --projection (the default), role `projection`; without roles, one plain `aduan worker` with all of them.
 
 1. Load: N `complaint.submitted` events go straight to the submissions topic (kafka-python, acks=all,
    batched; HTTP would take far too long for a million). The case agent opens and routes each case: its
@@ -9,9 +11,10 @@ Elasticsearch node, topics, indices and consumer group of this run's own prefix,
    one entry in the deadline index (the `alarms` table). The load rate is counted on `cases.events` (two
    events per case), not on the index: the projection agent indexes in the same process, and its lag
    (events not yet indexed) is reported beside it.
-2. Memory per open case: the worker's RSS after loading minus its RSS after start-up, divided by N. It is
-   everything the worker holds for a case: its state in faust's in-memory `cases` table, the deadline
-   index entry and its heap entry, plus the projection's bounded cache. The alarms changelog is read to
+2. Memory per open case: the RSS of the process holding the tables (role cases, or the one worker) after
+   loading minus its RSS after start-up, divided by N: its state in the `cases` table (in memory or RocksDB's
+   caches, ADUAN_WORKER_STORE), the deadline index entry and, in one process, the SLA timer's heap entry and
+   the projection's bounded cache. The alarms changelog is read to
    count the live entries of the deadline index.
 3. Breach lateness: a sample of cases in a category whose response clock runs SAMPLE-S seconds, submitted
    over a window after loading, breaches at known instants; lateness = the Kafka timestamp of its
@@ -25,7 +28,8 @@ a double firing; the same seq again is an at-least-once replay (harmless: the pr
 version = seq).
 
 With the stack up: `python -m tests.benchmarks.sla --clocks 20000`; `make bench-sla` starts and stops the
-stack around it (`BENCH_ARGS="--clocks 200000"`).
+stack around it (`BENCH_ARGS="--clocks 200000"`). The last line is `BENCH {json}`: clocks, load_s, rss_mb,
+recovery_s_sigterm, recovery_s_sigkill, breach_late_p50_ms, breach_late_p99_ms, missed, fired_twice and more.
 """
 
 from __future__ import annotations
@@ -37,7 +41,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -61,8 +64,18 @@ from domain.ids import case_id_from_bytes
 from domain.jurisdiction import Jurisdiction
 from domain.lifecycle import decide_submission
 from producers.kafka import encode
-from tests.benchmarks.intake import DESCRIPTIONS, cleanup, pct
-from tests.support import Process, free_port, settings_env, topic_records
+from tests.benchmarks.common import (
+    DESCRIPTIONS,
+    bench_line,
+    cleanup,
+    pct,
+    remove_faust_dirs,
+    roles_supported,
+    rss_mib,
+    wait_for_changelogs,
+)
+from tests.benchmarks.common import start_worker as start_role
+from tests.support import free_port, topic_records
 
 SAMPLE_CATEGORY = "ketertiban"  # response clock of SAMPLE-S seconds: the measured breaches
 LATE_CATEGORY = "pelayanan-publik"  # response clock of LATE-S seconds: alarms that must outlive restarts
@@ -88,56 +101,62 @@ sla:
 
 # --- the worker process ---------------------------------------------------------------------------------
 
-def rss_mib(pid: int, field: str = "VmRSS") -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no {field} for pid {pid}")
+class Worker:
+    """The worker under test. Where `aduan worker` has roles: one process of role `cases` (the case agent and
+    its tables), one of role `sla` (the SLA timer, alone, so its lateness is its own) and, with --projection,
+    one of role `projection`; else one plain `aduan worker` with every role. Stopped and started together, as
+    when their machine goes down."""
+
+    def __init__(self, settings: Settings, logs: Path, name: str, loglevel: str, projection: bool) -> None:
+        roles = (["cases", "sla"] + (["projection"] if projection else [])) if roles_supported() else ["all"]
+        self.procs = {roles[0]: start_role(settings, logs, name, roles[0], loglevel, sla_timer=False)}
+        if len(roles) > 1:  # the others once the case worker made its changelogs (see wait_for_changelogs)
+            wait_for_changelogs(settings, list(self.procs.values()))
+            self.procs.update({role: start_role(settings, logs, name, role, loglevel) for role in roles[1:]})
+        self.main = self.procs.get("cases") or self.procs["all"]  # holds the tables: its RSS and its log
+        self.proc, self.log_path = self.main.proc, self.main.log_path
+        self.roles = roles
+
+    def alive(self) -> bool:
+        return all(p.alive() for p in self.procs.values())
+
+    def tail(self, lines: int = 40) -> str:
+        dead = [p for p in self.procs.values() if not p.alive()] or [self.main]
+        return "\n".join(f"--- {p.name} ---\n{p.tail(lines)}" for p in dead)
+
+    def rss(self) -> dict[str, float]:
+        return {role: rss_mib(p.proc.pid) for role, p in self.procs.items() if p.alive()}
+
+    def stop(self, sig: signal.Signals, timeout_s: float) -> float:
+        """`sig` to every process at once (by pid), then wait for each (SIGKILL after timeout_s); seconds."""
+        started = time.monotonic()
+        for p in self.procs.values():
+            if p.alive():
+                p.proc.send_signal(sig)
+        for p in self.procs.values():
+            try:
+                p.proc.wait(max(1.0, timeout_s - (time.monotonic() - started)))
+            except subprocess.TimeoutExpired:
+                print(f"  {p.name} did not exit {timeout_s:.0f} s after {sig.name}: SIGKILL", flush=True)
+                p.proc.kill()
+                p.proc.wait(10)
+        took = time.monotonic() - started
+        for p in self.procs.values():
+            p.stop()  # exited: closes its log
+        return took
 
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+def projection_group(settings: Settings) -> str:
+    """The projection's consumer group: its own app id in a worker of role projection."""
+    return f"{settings.app_id}-projection" if roles_supported() else settings.app_id
 
 
-def start_worker(settings: Settings, logs: Path, name: str, loglevel: str, projection: bool) -> Process:
-    """`aduan worker`, or the same less its projection agent (--no-projection). It runs in `logs`, where
-    faust puts its data folder."""
-    env = settings_env(settings)
-    if projection:
-        args = [sys.executable, "-m", "aduan.cli", "worker", f"--loglevel={loglevel}"]
-    else:
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
-        code = f"from tests.benchmarks.sla import worker_without_projection as w; w({loglevel!r})"
-        args = [sys.executable, "-c", code]
-    return Process(name, args, env, logs)
+def start_worker(settings: Settings, logs: Path, name: str, loglevel: str, projection: bool) -> Worker:
+    return Worker(settings, logs, name, loglevel, projection)
 
 
-def worker_without_projection(loglevel: str) -> None:
-    """What `aduan worker` runs, without the projection agent: the case agent, its tables and the SLA timer
-    alone, so that the figures are theirs and not shared with indexing into Elasticsearch."""
-    from aduan.bootstrap import bootstrap as run_bootstrap
-    from stream_processors import agents
-    from stream_processors.app import app
-
-    run_bootstrap(Settings(), log=lambda m: print(m, file=sys.stderr))
-    del app.agents[agents.projection_agent.name]
-    sys.argv = [sys.argv[0], "worker", f"--loglevel={loglevel}", "--without-web"]
-    app.main()
-
-
-def stop_worker(worker: Process, sig: signal.Signals, timeout_s: float) -> float:
-    """Send `sig` to the worker's pid and wait for it to exit (SIGKILL after timeout_s); seconds taken."""
-    started = time.monotonic()
-    if worker.alive():
-        worker.proc.send_signal(sig)
-        try:
-            worker.proc.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            print(f"  the worker did not exit {timeout_s:.0f} s after {sig.name}: SIGKILL")
-            worker.proc.kill()
-            worker.proc.wait(10)
-    took = time.monotonic() - started
-    worker.stop()  # closes its log
-    return took
+def stop_worker(worker: Worker, sig: signal.Signals, timeout_s: float) -> float:
+    return worker.stop(sig, timeout_s)
 
 
 # --- Kafka: producing, offsets, reading the log ------------------------------------------------------------
@@ -214,10 +233,12 @@ class Offsets:
     def end(self, topic: str) -> int:
         return sum(self.ends(topic).values())
 
-    def lag(self, topic: str) -> int | None:
-        """Records of `topic` the worker has not committed yet (None before its first commit)."""
+    def lag(self, topic: str, group: str | None = None) -> int | None:
+        """Records of `topic` the worker (consumer group `group`, by default the app id: the case agent's) has not
+        committed yet (None before its first commit)."""
+        group = group or self._settings.app_id
         try:
-            committed = self._admin.list_group_offsets({self._settings.app_id: None})[self._settings.app_id]
+            committed = self._admin.list_group_offsets({group: None})[group]
         except Exception:  # noqa: BLE001 - no group yet
             return None
         ends = self.ends(topic)
@@ -303,7 +324,7 @@ class EventLog(threading.Thread):
         self._consumer.close()
 
 
-def wait_until(predicate, what: str, timeout_s: float, every_s: float = 0.2, alive: Process | None = None):
+def wait_until(predicate, what: str, timeout_s: float, every_s: float = 0.2, alive: Worker | None = None):
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if alive is not None and not alive.alive():
@@ -379,7 +400,7 @@ def lateness(log: EventLog, case_ids: list[str], clock_s: float) -> Lateness:
                     by_ts, by_rx)
 
 
-def wait_for_breaches(log: EventLog, case_ids: list[str], clock_s: float, grace_s: float, worker: Process,
+def wait_for_breaches(log: EventLog, case_ids: list[str], clock_s: float, grace_s: float, worker: Worker,
                       not_before: float = 0.0) -> None:
     """Until every case has a response breach, or `grace_s` after the last deadline (its first routing + the
     clock, or `not_before`, whichever is later): a missed breach is a finding to report, not a reason to stop."""
@@ -464,7 +485,7 @@ def probe(sender: Sender, subs: Submissions, settings: Settings, offsets: Offset
     return ids
 
 
-def load(args, settings: Settings, subs: Submissions, sender: Sender, offsets: Offsets, worker: Process,
+def load(args, settings: Settings, subs: Submissions, sender: Sender, offsets: Offsets, worker: Worker,
          es: Elasticsearch) -> dict:
     events_base = offsets.end(settings.topics.events)
     started = time.monotonic()
@@ -493,13 +514,16 @@ def load(args, settings: Settings, subs: Submissions, sender: Sender, offsets: O
             raise RuntimeError(f"the worker exited while loading:\n{worker.tail()}")
         if now - last_note > 15:
             last_note = now
-            behind = f", projection lag {offsets.lag(settings.topics.events)} events" if args.projection else ""
+            behind = ""
+            if args.projection:
+                behind = f", projection lag {offsets.lag(settings.topics.events, projection_group(settings))} events"
             print(f"  … {done} routed ({done / (now - started):.0f}/s), worker RSS {rss_mib(worker.proc.pid):.0f} "
                   f"MiB{behind}", flush=True)
         time.sleep(0.25)
     routed_s = time.monotonic() - started
     figures = {"produced_s": produced_s, "routed_s": routed_s, "rss_loaded": rss_mib(worker.proc.pid),
-               "projection_lag": offsets.lag(settings.topics.events)}
+               "rss_by_role": worker.rss(),
+               "projection_lag": offsets.lag(settings.topics.events, projection_group(settings))}
     es.indices.refresh(index=settings.indices.cases)
     figures["indexed"] = es.count(index=settings.indices.cases)["count"]
     return figures
@@ -521,7 +545,7 @@ def sample(args, settings: Settings, subs: Submissions, sender: Sender, log: Eve
     return ids
 
 
-def recovery_phases(worker: Process, started_at: float) -> tuple[float | None, float | None]:
+def recovery_phases(worker: Worker, started_at: float) -> tuple[float | None, float | None]:
     """From faust's own log lines (log level info): seconds from the process start until it joined its
     group, and seconds spent reading the changelogs; None where the line is not there."""
     def at(marker: str) -> float | None:
@@ -535,11 +559,14 @@ def recovery_phases(worker: Process, started_at: float) -> tuple[float | None, f
 
     joined, restoring = at("Joined group"), at("Restoring state from changelog")
     done = at("Done reading from changelog")
+    if restoring is None and joined is not None:
+        # Nothing to read back (RocksDB already had it all): from joining the group until recovery completed.
+        restoring, done = joined, at("Recovery complete")
     return (joined - started_at if joined else None), (done - restoring if done and restoring else None)
 
 
 def restart(args, settings: Settings, subs: Submissions, sender: Sender, offsets: Offsets, log: EventLog,
-            workers: list[Process], logs: Path, sig: signal.Signals, number: int) -> dict:
+            workers: list[Worker], logs: Path, sig: signal.Signals, number: int) -> dict:
     """Cases routed just before the stop (their alarms pending), then stop the worker with `sig` and start a
     new one (after `--down` seconds): how long until it routes again, until the first pending alarm fires,
     and whether every pending alarm fires exactly once."""
@@ -613,8 +640,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="read the alarms changelog after loading to count the deadline index's entries "
                              "(default on)")
     parser.add_argument("--projection", action=argparse.BooleanOptionalAction, default=True,
-                        help="run the worker as `aduan worker` does, with its projection agent indexing every case "
-                             "into Elasticsearch (default); --no-projection: the case agent and SLA timer alone")
+                        help="run the projection too, a process of role projection indexing every case into "
+                             "Elasticsearch (default); --no-projection: the cases and sla roles alone (needs "
+                             "`aduan worker --role`; without roles the projection always runs)")
     parser.add_argument("--grace", type=float, default=60,
                         help="seconds past a sample's last deadline after which its missing breaches are counted "
                              "as missed (default 60)")
@@ -643,16 +671,22 @@ def main(argv: list[str] | None = None) -> int:
     settings = base.model_copy(update={
         "topic_prefix": f"benchsla{run}.", "index_prefix": f"benchsla{run}-", "app_id": f"aduan-benchsla{run}",
         "partitions": args.partitions, "worker_web_port": free_port(), "jurisdiction_file": jurisdiction_file,
-        "sla_tick_s": args.tick if args.tick is not None else base.sla_tick_s,
+        "sla_tick_s": args.tick if args.tick is not None else base.sla_tick_s, "worker_data_dir": folder / "data",
     })
+    if not args.projection and not roles_supported():
+        print("note: this checkout's `aduan worker` has no --role, so the projection cannot be left out: it runs "
+              "(--projection)", flush=True)
+        args.projection = True
+    roles = "+".join(["cases", "sla"] + (["projection"] if args.projection else [])) if roles_supported() else "all"
     jurisdiction = load_jurisdiction(jurisdiction_file)
     subs = Submissions(jurisdiction, run)
     print(f"SLA benchmark {run}: {args.clocks} open cases, {args.partitions} partitions, SLA tick "
           f"{settings.sla_tick_s:g} s, session timeout {getattr(settings, 'session_timeout_s', 'faust default')} s; "
-          f"nproc {os.cpu_count()}, {mem_total_gib():.1f} GiB; logs in {folder}", flush=True)
+          f"nproc {os.cpu_count()}, {mem_total_gib():.1f} GiB; worker processes: {roles}; store "
+          f"{settings.worker_store}; logs in {folder}", flush=True)
 
     bootstrap(settings, log=lambda m: None)
-    workers: list[Process] = []  # every worker started, so that each is stopped at the end
+    workers: list[Worker] = []  # every worker started, so that each is stopped at the end
     sender = Sender(settings)
     offsets = Offsets(settings)
     es = Elasticsearch(settings.es_hosts, request_timeout=120)
@@ -697,7 +731,7 @@ def main(argv: list[str] | None = None) -> int:
             late = sample(args, settings, subs, sender, log, "late", args.late_sample, LATE_CATEGORY, 0)
         print(f"breaches: {args.sample} cases with a {args.sample_s} s response clock over {args.sample_window:g} s",
               flush=True)
-        backlog = offsets.lag(settings.topics.events) if args.projection else None
+        backlog = offsets.lag(settings.topics.events, projection_group(settings)) if args.projection else None
         measured = sample(args, settings, subs, sender, log, "sample", args.sample, SAMPLE_CATEGORY, args.sample_window)
         wait_for_breaches(log, measured, args.sample_s, args.grace, worker)
         time.sleep(2 * settings.sla_tick_s + 1)  # a second firing would show by now
@@ -739,7 +773,11 @@ def main(argv: list[str] | None = None) -> int:
                   "cases indexed")
         else:
             print("  projection agent off (--no-projection): nothing indexed")
-        held = "case state, deadline index and heap entries" + (", projection cache" if args.projection else "")
+        if roles_supported():
+            others = ", ".join(f"{r} {mib:.0f} MiB" for r, mib in loaded["rss_by_role"].items() if r != "cases")
+            held = f"role cases: case state and deadline index; after loading {others}"
+        else:
+            held = "case state, deadline index and heap entries" + (", projection cache" if args.projection else "")
         print(f"memory: worker RSS {rss_started:.0f} MiB after start-up, {loaded['rss_loaded']:.0f} MiB after "
               f"loading -> {per_case:.0f} bytes per open case, {per_case / 2:.0f} per running clock ({held}); peak "
               f"{rss_mib(worker.proc.pid, 'VmHWM'):.0f} MiB (current worker)")
@@ -754,7 +792,8 @@ def main(argv: list[str] | None = None) -> int:
                                    f"submitted over {args.sample_window:g} s after loading"):
             print(line)
         if backlog is not None:
-            print(f"  (the projection agent, in the same worker, was {backlog} events behind when they were submitted)")
+            where = "in a process of its own" if roles_supported() else "in the same worker"
+            print(f"  (the projection, {where}, was {backlog} events behind when they were submitted)")
         if warnings:
             print(f"  warnings of the same cases ({len(warnings)}): lateness p50 {pct(warnings, .5) * 1000:.0f} ms, "
                   f"p99 {pct(warnings, .99) * 1000:.0f} ms, max {max(warnings) * 1000:.0f} ms")
@@ -776,6 +815,35 @@ def main(argv: list[str] | None = None) -> int:
             print(line)
         print(f"SLA events of cases outside the samples: {sum(len(v) for v in strays.values())} "
               f"({len(strays)} cases); dead letters: {dead_letters}")
+
+        final = [lateness(log, measured, args.sample_s)] + [lateness(log, r["pending"], args.sample_s)
+                                                            for r in rounds]
+        if late:
+            final.append(lateness(log, late, args.late_s))
+        by_signal = {r["signal"]: r for r in rounds}
+        figures = {
+            "clocks": args.clocks, "partitions": args.partitions, "roles": roles, "store": settings.worker_store,
+            "sla_tick_s": settings.sla_tick_s, "load_s": loaded["routed_s"], "load_per_s": rate,
+            "rss_mb": loaded["rss_loaded"], "rss_mb_started": rss_started,
+            "rss_mb_by_role": loaded["rss_by_role"], "bytes_per_clock": per_case / 2,
+            "rss_mb_recovered": rounds[0]["rss_recovered"] if rounds else None,
+            "breach_late_p50_ms": 1000 * pct(breaches.by_timestamp, .5),
+            "breach_late_p99_ms": 1000 * pct(breaches.by_timestamp, .99),
+            "breach_late_max_ms": 1000 * max(breaches.by_timestamp) if breaches.by_timestamp else None,
+            "sampled": args.sample,
+            "missed": sum(len(f.missing) for f in final),
+            "fired_twice": sum(len(f.doubled) for f in final),
+            "replayed": sum(f.replayed for f in final),
+            "stray_sla_events": sum(len(v) for v in strays.values()), "dead_letters": dead_letters,
+            "nproc": os.cpu_count(),
+        }
+        for name in ("SIGTERM", "SIGKILL"):
+            r = by_signal.get(name)
+            key = name.removeprefix("SIG").lower()
+            figures[f"recovery_s_sig{key}"] = r["recovered_s"] if r else None
+            figures[f"first_alarm_s_sig{key}"] = r["first_alarm_s"] if r else None
+            figures[f"changelog_read_s_sig{key}"] = r["reading_s"] if r else None
+        print(bench_line(figures))
         return 0
     finally:
         if log is not None:
@@ -785,8 +853,11 @@ def main(argv: list[str] | None = None) -> int:
         sender.close()
         offsets.close()
         es.close()
-        cleanup(settings)
+        stems = [f"benchsla{run}", f"aduan-benchsla{run}"]
+        cleanup(settings.kafka_bootstrap, settings.es_hosts, stems)
+        remove_faust_dirs(stems)
         jurisdiction_file.unlink(missing_ok=True)
+        shutil.rmtree(folder / "data", ignore_errors=True)
         shutil.rmtree(folder / f"{settings.app_id}-data", ignore_errors=True)
 
 
