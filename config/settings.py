@@ -76,6 +76,10 @@ class Settings(BaseSettings):
                                        "partition, MiB")
     worker_standby_replicas: int = Field(1, ge=0, le=10, description="standby copies of each table partition "
                                          "kept warm on other workers, for fast takeovers")
+    worker_static_membership: bool = Field(True, description="each worker joins its consumer group as a static "
+                                           "member (host name and table folder), so one started again within "
+                                           "ADUAN_SESSION_TIMEOUT_S gets its partitions back at once, without a "
+                                           "rebalance")
     case_batch: int = Field(200, ge=1, le=10000, description="most messages the case agent decides before it "
                                                    "awaits their events' acknowledgements once")
 

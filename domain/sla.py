@@ -170,32 +170,52 @@ class Alarm(BaseModel):
 
 def alarms(case: Case, jurisdiction: Jurisdiction) -> list[Alarm]:
     """The alarms of the case's running clocks that have not fired yet, earliest first."""
+    return sorted(_pending(case, jurisdiction, first_only=False), key=lambda a: a.at)
+
+
+def next_alarm(case: Case, jurisdiction: Jurisdiction) -> Alarm | None:
+    """The earliest of `alarms(case, jurisdiction)`, or None; computes only each clock's first pending
+    alarm (a clock's alarms come in order: warnings by share, the breach at its due time, the escalation
+    after it)."""
+    return min(_pending(case, jurisdiction, first_only=True), key=lambda a: a.at, default=None)
+
+
+def _pending(case: Case, jurisdiction: Jurisdiction, first_only: bool) -> list[Alarm]:
     calendar, sla = calendar_for(jurisdiction), jurisdiction.sla
     found = []
     for clock in clocks(case, jurisdiction):
         if clock.stopped_at is not None or clock.due_at is None:
             continue
         elastic = sla.clock(clock.name, case.complaint.category).seconds is not None
-        span = clock.due_at - clock.started_at if elastic else calendar.working_time_between(clock.started_at,
-                                                                                            clock.due_at)
-        moments = [(f"warning-{round(share * 100)}",
-                    clock.started_at + span * share if elastic
-                    else calendar.add_working_time(clock.started_at, span * share)) for share in sla.warn_at]
-        moments.append(("breach", clock.due_at))
+        started = clock.started_at
+        span = None
+
+        def warning(share: float, clock: Clock = clock, elastic: bool = elastic, started: datetime = started):
+            nonlocal span
+            if span is None:
+                span = clock.due_at - started if elastic else calendar.working_time_between(started, clock.due_at)
+            return started + span * share if elastic else calendar.add_working_time(started, span * share)
+
+        moments = [(f"warning-{round(share * 100)}", lambda share=share, w=warning: w(share))
+                   for share in sorted(sla.warn_at)]
+        moments.append(("breach", lambda clock=clock: clock.due_at))
         if clock.name == "resolution" and sla.escalate_after is not None:
-            moments.append(("escalate", _due(calendar, sla.escalate_after, clock.due_at, timedelta(0))))
+            moments.append(("escalate", lambda clock=clock: _due(calendar, sla.escalate_after, clock.due_at,
+                                                                  timedelta(0))))
         for level, at in moments:
-            key = f"{clock.name}@{clock.started_at.isoformat()}#{level}"
+            key = f"{clock.name}@{started.isoformat()}#{level}"
             if key not in case.sla_fired:
-                found.append(Alarm(key=key, clock=clock.name, level=level, at=at, due_at=clock.due_at,
+                found.append(Alarm(key=key, clock=clock.name, level=level, at=at(), due_at=clock.due_at,
                                    agency=clock.agency))
+                if first_only:
+                    break
     if case.status is Status.RESOLVED:
         closes = reply_deadline(case, jurisdiction)
         key = f"reply_window@{case.resolved_at.isoformat()}#close"
         if key not in case.sla_fired:
             found.append(Alarm(key=key, clock="reply_window", level="close", at=closes, due_at=closes,
                                agency=case.agency))
-    return sorted(found, key=lambda a: a.at)
+    return found
 
 
 SLA_ACTOR = Actor(role="system", id="sla")

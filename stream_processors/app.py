@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +61,8 @@ def build_app(settings: Settings, role: str) -> AduanApp:
         raise ValueError(f"unknown worker role {role!r}: one of {', '.join(ROLES)}")
     app_id = app_id_of(settings, role)
     datadir, lock = claim_data_dir(settings.worker_data_dir / app_id)
+    # Static membership (KIP-345): the id names this worker for good: its host and table folder.
+    instance_id = f"{app_id}-{socket.gethostname()}-{datadir.name}" if settings.worker_static_membership else None
     t = settings.topics
     # The case agent's and the projection's inputs are guarded (consumer_guard); changelogs are left to faust.
     guarded = {"all": [t.submissions, t.commands, t.events], "cases": [t.submissions, t.commands],
@@ -79,6 +82,7 @@ def build_app(settings: Settings, role: str) -> AduanApp:
         broker_session_timeout=settings.session_timeout_s,
         broker_credentials=faust_credentials(settings),
         consumer_auto_offset_reset="earliest",
+        consumer_group_instance_id=instance_id,
         key_serializer="raw",
         value_serializer="raw",
         web_enabled=True,

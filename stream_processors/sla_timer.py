@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from domain.case import Case
 from domain.jurisdiction import Jurisdiction
-from domain.sla import alarms
+from domain.sla import next_alarm
 from producers.kafka import encode
 
 log = logging.getLogger(__name__)
@@ -58,10 +58,10 @@ class AlarmIndex:
 
     def index_next_alarm(self, case: Case) -> None:
         """Called by the case agent after each change of a case: its next alarm, in the table and the heap."""
-        upcoming = alarms(case, self.jurisdiction)
+        upcoming = next_alarm(case, self.jurisdiction)
         previous = self.table.get(case.case_id)
-        if upcoming:
-            at = upcoming[0].at.timestamp()
+        if upcoming is not None:
+            at = upcoming.at.timestamp()
             if previous != at:
                 self.open_clocks += previous is None
                 self.table[case.case_id] = at

@@ -179,3 +179,39 @@ def test_second_breach_escalates_to_the_coordinators():
     events.extend(decide_sla(case, J, local(2026, 11, 27, 17)))
     case = replay(events)
     assert case.escalated and case.timeline[-1].type == "sla.escalated"
+
+
+def test_the_next_alarm_is_the_earliest_of_all_pending_alarms_through_a_case_s_life():
+    """`next_alarm` (the deadline index's entry) computes only each clock's first pending alarm: it must be
+    the earliest of `alarms` at every step, as alarms fire, clocks pause, stop, restart and the case closes."""
+    from domain.case import replay
+    from domain.sla import alarms, decide_sla, next_alarm
+
+    case, events = opened()
+    seen = []
+
+    def check(case) -> None:
+        expected = min(alarms(case, J), key=lambda a: a.at, default=None)
+        assert next_alarm(case, J) == expected
+        seen.append(expected.level if expected else None)
+
+    check(case)
+    for at in (local(2026, 11, 5, 9), local(2026, 11, 10, 9)):  # warnings, then the response breach
+        events.extend(decide_sla(case, J, at))
+        case = replay(events)
+        check(case)
+    for n, (command, at) in enumerate([
+            (cmd(1, "acknowledge", OFFICER), local(2026, 11, 10, 10)),
+            (cmd(2, "request_info", OFFICER, question="Nomor rumah?"), local(2026, 11, 10, 11)),
+            (cmd(3, "citizen_reply", CITIZEN, message="Nomor 12."), local(2026, 11, 11, 9)),
+            (cmd(4, "resolve", OFFICER, resolution="Sudah diperbaiki."), local(2026, 11, 12, 9)),
+            (cmd(5, "reopen", CITIZEN, reason="Masih rusak."), local(2026, 11, 13, 9)),
+    ]):
+        case = step(case, events, command, at)
+        check(case)
+        for later in (at + timedelta(days=3), at + timedelta(days=30)):
+            events.extend(decide_sla(case, J, later))
+            case = replay(events)
+            check(case)
+    assert {"warning-50", "breach"} & set(seen)  # the walk saw alarms of several kinds
+    assert len(set(seen)) >= 3, seen
