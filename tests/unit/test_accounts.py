@@ -319,3 +319,14 @@ def test_cli_open311_keys(cli_env):
     assert missing.exit_code != 0 and "no key named" in missing.output
     for args in (["open311"], ["open311", "add-key"], ["open311", "revoke-key"], ["open311", "list-keys"]):
         assert runner.invoke(cli, [*args, "--help"]).exit_code == 0
+
+
+def test_a_sqlite_accounts_database_writes_ahead_to_its_log(store, tmp_path):
+    """WAL: readers never wait for a writer, and a submission's idempotency key costs one sync, not two."""
+    from sqlalchemy import text
+
+    with store.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+    store.claim_submission_key("web", "req-1", "fp", "BKL-AAAAA-BBBBB")
+    assert (tmp_path / "accounts.db-wal").exists()
