@@ -61,8 +61,12 @@ def build_app(settings: Settings, role: str) -> AduanApp:
         raise ValueError(f"unknown worker role {role!r}: one of {', '.join(ROLES)}")
     app_id = app_id_of(settings, role)
     datadir, lock = claim_data_dir(settings.worker_data_dir / app_id)
-    # Static membership (KIP-345): the id names this worker for good: its host and table folder.
-    instance_id = f"{app_id}-{socket.gethostname()}-{datadir.name}" if settings.worker_static_membership else None
+    # Static membership (KIP-345): the id names this worker for good: its host and table folder. A static
+    # member started again is handed the assignment of its last run, which carries that run's URL in faust's
+    # assignor metadata (faust asserts it is its own): so the URL names the member too, never a port that can
+    # change between runs (the workers serve no faust web views; their metrics have a port of their own).
+    member = f"{socket.gethostname()}-{datadir.name}"
+    instance_id = f"{app_id}-{member}" if settings.worker_static_membership else None
     t = settings.topics
     # The case agent's and the projection's inputs are guarded (consumer_guard); changelogs are left to faust.
     guarded = {"all": [t.submissions, t.commands, t.events], "cases": [t.submissions, t.commands],
@@ -88,6 +92,7 @@ def build_app(settings: Settings, role: str) -> AduanApp:
         web_enabled=True,
         web_host="127.0.0.1",
         web_port=settings.worker_web_port,
+        canonical_url=f"http://{member}.{app_id}.invalid",
         web_in_thread=False,
         datadir=str(datadir),
         logging_config=logging_config(settings),
