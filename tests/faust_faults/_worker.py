@@ -61,6 +61,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--datadir", required=True)
     p.add_argument("--logfile", required=True)
     p.add_argument("--table", action="store_true", help="write each record into a table (changelog, recovery)")
+    p.add_argument("--tables", type=int, default=1, help="with --table: how many tables (default %(default)s)")
     p.add_argument("--standby-replicas", type=int, default=1)
     p.add_argument("--process-delay", type=float, default=0.0, help="seconds per record in the agent")
     p.add_argument("--buffer-maxsize", type=int, default=4096, help="faust stream_buffer_maxsize")
@@ -93,14 +94,15 @@ def build_app(args: argparse.Namespace, events: Events) -> faust.App:
         table_standby_replicas=args.standby_replicas,
     )
     source = app.topic(args.input, partitions=args.partitions, key_serializer="raw", value_serializer="raw")
-    table = app.Table("state", default=None, partitions=args.partitions) if args.table else None
+    tables = [app.Table(f"state{i}" if i else "state", default=None, partitions=args.partitions)
+              for i in range(args.tables if args.table else 0)]
 
     @app.agent(source)
     async def consume(stream):
         async for event in stream.events():
             m = event.message
             events.emit("processed", p=m.partition, o=m.offset, gen=m.generation_id)
-            if table is not None:
+            for table in tables:
                 table[f"{m.partition}:{(m.key or b'').decode()}"] = m.offset
             if args.process_delay:
                 await asyncio.sleep(args.process_delay)
@@ -146,6 +148,7 @@ def snapshot(app: faust.App, args: argparse.Namespace) -> dict:
             "undrained": tp in records,
         }
     remaining = {tp_key(tp): n for tp, n in recovery.active_remaining().items() if n}
+    queued = sum(chan.queue.qsize() for chan in app.topics if args.input in getattr(chan, "topics", ()))
     out = {
         "gen": app.consumer_generation_id,
         "rebalancing": app.rebalancing,
@@ -153,6 +156,7 @@ def snapshot(app: faust.App, args: argparse.Namespace) -> dict:
         "flow": app.flow_control.is_active(),
         "consumer_flow": consumer.flow_active,
         "remaining": remaining,
+        "input_queue": queued,
         "parts": parts,
     }
     if args.diagnose:
