@@ -307,11 +307,18 @@ def main_with(coro_fn, args) -> int:
         finally:
             await asyncio.wait_for(run.cleanup(), timeout=60)
 
+    def interrupted(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupted)  # clean up on SIGTERM too (a `timeout` around the script)
     try:
         return asyncio.run(go())
     except KeyboardInterrupt:
         for w in run.workers:
             w.stop(graceful=False)
+        with contextlib.suppress(Exception):
+            asyncio.run(asyncio.wait_for(run.cleanup(), timeout=30))
+        print("NOT REPRODUCED (interrupted)", flush=True)
         return 1
 
 
@@ -357,6 +364,10 @@ async def churn(run: Run, args, deadline: Deadline, on_cycle=None) -> ChurnResul
         extra += ["--table", "--tables", str(args.tables)]
     if getattr(args, "diagnose", False):
         extra.append("--diagnose")
+    if getattr(args, "widen_recovery_window", 0):
+        extra += ["--widen-recovery-window", str(args.widen_recovery_window)]
+    if getattr(args, "fix_stall", False):
+        extra.append("--fix-stall")
     producer = Producer(run, topic, args.partitions, args.rate)
     await producer.start()
     a, b = run.worker("A", topic, *extra), run.worker("B", topic, *extra)

@@ -71,6 +71,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--commit-interval", type=float, default=1.0)
     p.add_argument("--status-every", type=float, default=1.0)
     p.add_argument("--diagnose", action="store_true")
+    p.add_argument("--widen-recovery-window", type=float, default=0.0,
+                   help="sleep this long after recovery seeks the active changelog partitions, before it resumes "
+                        "them (what a busy event loop does): widens the window of the recovery stall")
+    p.add_argument("--fix-stall", action="store_true",
+                   help="use tests.faust_faults.fixes.RewindingConsumer (the proposed fix of the recovery stall)")
     return p.parse_args(argv)
 
 
@@ -275,12 +280,34 @@ def install_observers(app: faust.App, args: argparse.Namespace, events: Events) 
 
     app.topics.on_message = watched_on_message
 
+def widen(seconds: float) -> None:
+    """Recovery seeks the active changelog partitions, then resumes them and the flow in the same step; a busy
+    event loop can leave time between the two. Sleep there, so a fetch that spans the rebalance has the time to
+    come back (fault 4's window); faust's behaviour is otherwise unchanged."""
+    from faust.tables.recovery import Recovery
+
+    seek_offsets = Recovery._seek_offsets
+
+    async def slow_seek_offsets(self, consumer, tps, offsets, title):
+        await seek_offsets(self, consumer, tps, offsets, title)
+        if title == "active":
+            await asyncio.sleep(seconds)
+
+    Recovery._seek_offsets = slow_seek_offsets
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
     os.makedirs(args.datadir, exist_ok=True)
     events = Events(args.events, args.name)
     app = build_app(args, events)
     install_observers(app, args, events)
+    if args.widen_recovery_window:
+        widen(args.widen_recovery_window)
+    if args.fix_stall:
+        from tests.faust_faults import fixes
+
+        fixes.install(app)
     events.emit("start", pid=os.getpid())
     worker = faust.Worker(app, loglevel="INFO", logfile=args.logfile, quiet=True)
     try:

@@ -88,7 +88,12 @@ async def body(run: h.Run, args, deadline: h.Deadline) -> int:
 def main(argv=None) -> int:
     p = h.parser(__doc__, attempts=8, timeout=175)
     h.churn_options(p, cycles=8, rate=60, delay=0.01, buffer=64, leave="kill")
-    p.set_defaults(diagnose=True, tables=2, session_timeout=4.0, stay=2.0)
+    p.set_defaults(diagnose=True, tables=2, session_timeout=6.0, stay=2.0)
+    p.add_argument("--widen-recovery-window", type=float, default=0.0, metavar="SECONDS",
+                   help="make the workers sleep between recovery's seek of the active changelog partitions and "
+                        "their resume (a busy event loop): makes the stall frequent (default: off, plain faust)")
+    p.add_argument("--fix-stall", action="store_true",
+                   help="run the workers with tests.faust_faults.fixes.RewindingConsumer (the proposed fix)")
     p.add_argument("--stall", type=float, default=15.0,
                    help="seconds without recovery progress that count as a stall (default %(default)s)")
     return h.main_with(body, p.parse_args(argv))
