@@ -1,23 +1,29 @@
 """Fault 1: after a rebalance's seek, the rest of a stale batch is taken for a "gap" and its offsets committed.
 
-What faust does (faust/transport/consumer.py): `Consumer._drain_messages` compares each record's offset with
-`Consumer._read_offset[tp]`; an offset more than one past it is taken for a gap (compaction, transaction
-markers) and `Consumer._add_gap` records the offsets in between, which `Consumer._new_offset` then counts as
-acknowledged: they are committed although no agent saw them. `Consumer.perform_seek` (at the end of every
-rebalance, from `Recovery.on_recovery_completed`) sets `_read_offset[tp]` back to the committed offset while
-`Consumer.getmany` may still be handing out a batch fetched after `resume_partitions` (with tables, the flow
-is already running for the changelogs then): the batch goes on where it was, faust sees a jump from the
-committed offset and commits the jump as a gap; the records fetched again from the committed offset are then
-dropped as already read ("DROPPED MESSAGE" in `_drain_messages`). The records handed out in that window were
-put in the agents' queues, which `FlowControlEvent.resume` (also in `on_recovery_completed`) clears.
+What faust does (faust/tables/recovery.py, faust/transport/consumer.py): with tables, the flow is already
+running when `Recovery.on_recovery_completed` ends a rebalance (it was resumed to read the changelogs). That
+method calls `consumer.resume_partitions(<input partitions>)` first and only then awaits
+`consumer.perform_seek()` and calls `app.flow_control.resume()`. In between, `Consumer._drain_messages` hands
+input records to the agents' queues (flow on, current generation) and moves `Consumer._read_offset[tp]` on;
+`perform_seek` sets `_read_offset[tp]` back to the committed offset; `FlowControlEvent.resume` then empties the
+agents' queues (`clear_on_resume=True`), throwing the records handed out away unprocessed. What happens next
+depends on where the batch `Consumer.getmany` is still handing out stands:
+- the next record is more than one past `_read_offset[tp]`: faust takes the jump for a gap (compaction,
+  transaction markers: `Consumer._add_gap`) and `Consumer._new_offset` counts the offsets in it as acknowledged;
+  they are committed although no agent processed them, and the same records fetched again from the committed
+  offset are dropped as already read ("DROPPED MESSAGE" in `_drain_messages`);
+- no jump: the records thrown away are dropped as already read when fetched again, and `_new_offset` either
+  commits past a single one (its head check `min(acked) - committed_offset > 1` lets a hole of one through) or,
+  for two or more, commits nothing for that partition again until the next rebalance (see
+  lost_active_partition.py).
 
 How: plain faust workers (tests/faust_faults/_worker.py, no Aduan guard) with a table; worker A reads a
 4-partition topic under a steady load; worker B joins and leaves again, a number of times. At the end A reads
 to the end and stops; every offset below the group's committed offset that no worker processed is lost. Lost
-offsets inside a gap faust recorded (`Consumer._add_gap`, watched) are this fault.
+offsets inside a gap faust recorded (`Consumer._add_gap`, watched) or thrown away by `FlowControlEvent.resume`
+(`FlowControlEvent.clear`, watched) are this fault.
 
-Ends with `REPRODUCED ...` (exit 0) when at least one record was lost through a gap, else `NOT REPRODUCED ...`
-(exit 1).
+Ends with `REPRODUCED ...` (exit 0) when at least one record was lost so, else `NOT REPRODUCED ...` (exit 1).
 """
 
 from __future__ import annotations
