@@ -322,7 +322,7 @@ def main_with(coro_fn, args) -> int:
         return 1
 
 
-def churn_options(p: argparse.ArgumentParser, *, cycles: int, rate: float, delay: float, buffer: int,
+def churn_options(p: argparse.ArgumentParser, *, rate: float, delay: float, buffer: int,
                   leave: str, table: bool = True) -> None:
     p.add_argument("--rate", type=float, default=rate, help="records a second written (default %(default)s)")
     p.add_argument("--process-delay", type=float, default=delay,

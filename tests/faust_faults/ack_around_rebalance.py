@@ -62,7 +62,7 @@ async def body(run: h.Run, args, deadline: h.Deadline) -> int:
 
 def main(argv=None) -> int:
     p = h.parser(__doc__, attempts=6, timeout=170)
-    h.churn_options(p, cycles=6, rate=40, delay=0.05, buffer=8, leave="term")
+    h.churn_options(p, rate=15, delay=0.04, buffer=4, leave="term")
     return h.main_with(body, p.parse_args(argv))
 
 

@@ -129,7 +129,7 @@ async def body(run: h.Run, args, deadline: h.Deadline) -> int:
 
 def main(argv=None) -> int:
     p = h.parser(__doc__, attempts=5, timeout=175)
-    h.churn_options(p, cycles=5, rate=60, delay=0.01, buffer=16, leave="kill")
+    h.churn_options(p, rate=60, delay=0.01, buffer=16, leave="kill")
     p.add_argument("--stall", type=float, default=10.0,
                    help="seconds a partition must stay out of the fetch to count (default %(default)s)")
     return h.main_with(body, p.parse_args(argv))

@@ -87,7 +87,7 @@ async def body(run: h.Run, args, deadline: h.Deadline) -> int:
 
 def main(argv=None) -> int:
     p = h.parser(__doc__, attempts=8, timeout=175)
-    h.churn_options(p, cycles=8, rate=60, delay=0.01, buffer=64, leave="kill")
+    h.churn_options(p, rate=60, delay=0.01, buffer=64, leave="kill")
     p.set_defaults(diagnose=True, tables=2, session_timeout=6.0, stay=2.0)
     p.add_argument("--widen-recovery-window", type=float, default=0.0, metavar="SECONDS",
                    help="make the workers sleep between recovery's seek of the active changelog partitions and "

@@ -86,7 +86,7 @@ async def body(run: h.Run, args, deadline: h.Deadline) -> int:
 
 def main(argv=None) -> int:
     p = h.parser(__doc__, attempts=6, timeout=170)
-    h.churn_options(p, cycles=6, rate=150, delay=0.01, buffer=64, leave="term")
+    h.churn_options(p, rate=60, delay=0.01, buffer=64, leave="term")
     return h.main_with(body, p.parse_args(argv))
 
 
