@@ -51,11 +51,15 @@ async def body(run: h.Run, args, deadline: h.Deadline) -> int:
     for p, offsets in sorted(lost.items()):
         run.say(f"{result.topic}[{p}]: committed {result.committed[p]}, never processed: {h.ranges(offsets)}")
     n_lost = sum(1 for e in bad if (e["p"], e["o"]) in lost_set)
+    thrown = {(p, o) for e in result.events if e["ev"] == "queue_cleared" and e["kind"] == "input"
+              and e["by"] == "resume" for p, o in e["items"]}
+    n_thrown = len(lost_set & thrown)
     rebalances = len({(e["w"], e["app_gen"]) for e in bad})
     figures = (f"{len(bad)} unprocessed records acknowledged and counted as done around a rebalance "
                f"(in {rebalances} worker-rebalances; {len(around)} acknowledgements with the flow stopped in all), "
                f"{n_lost} of them lost; {result.cycles} join/leave cycles; lost in all: "
-               f"{sum(len(v) for v in lost.values())} of {result.sent} records; read to the end: "
+               f"{sum(len(v) for v in lost.values())} of {result.sent} records ({n_thrown} of them thrown away by "
+               f"FlowControlEvent.resume after being handed out: fault 1, see stale_batch_gap); read to the end: "
                f"{'yes' if result.drained else 'NO'}")
     return h.finish(len(bad) > 0, figures)
 
