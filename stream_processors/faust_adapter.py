@@ -1,8 +1,10 @@
 """Everything Aduan asks of faust-streaming beyond its public API, in one place.
 
-- `GuardedConsumer`, a subclass of faust's aiokafka `Consumer`, keeps the agents' input partitions in offset
-  order and never commits a record that was handed back unprocessed (the faults are described in
-  `stream_processors.consumer_guard` and the README, "Known faust-streaming faults");
+- `RewindingConsumer`, a subclass of faust's aiokafka `Consumer`, reads again what it took from the Kafka
+  client and did not hand out (the cause of the table recovery stall, fault 4 of the README's "Known
+  faust-streaming faults", reproduced by `python -m tests.faust_faults.recovery_stall`);
+- `GuardedConsumer`, a subclass of that, keeps the agents' input partitions in offset order and never commits
+  a record that was handed back unprocessed (faults 1 and 2; the rules are in `consumer_guard`);
 - `AduanApp`, a `faust.App` whose transport makes that consumer, so nothing of faust is patched: another
   faust app in the same process keeps faust's own consumer;
 - `check_faust_internals`, run when a worker is built: the private attributes these rely on must exist,
@@ -24,9 +26,12 @@ from contextlib import contextmanager
 
 import faust
 import faust.streams
+from aiokafka.consumer.subscription_state import Assignment, TopicPartitionState
 from faust.transport.consumer import Consumer as BaseConsumer
+from faust.transport.consumer import ThreadDelegateConsumer
 from faust.transport.drivers import aiokafka as aiokafka_driver
 from faust.types.tuples import ack_lock
+from mode.threads import QueueServiceThread
 from mode.utils.futures import notify
 
 from stream_processors.consumer_guard import ContiguousOffsets
@@ -37,21 +42,30 @@ log = logging.getLogger(__name__)
 # metrics): (owner, attribute). Instance attributes of the consumer are checked on a built consumer.
 _CLASS_ATTRIBUTES = [
     (BaseConsumer, "getmany"), (BaseConsumer, "perform_seek"), (BaseConsumer, "seek"),
-    (BaseConsumer, "on_partitions_revoked"), (BaseConsumer, "ack"), (BaseConsumer, "seek_wait"),
+    (BaseConsumer, "on_partitions_revoked"), (BaseConsumer, "ack"), (ThreadDelegateConsumer, "seek_wait"),
     (aiokafka_driver.Transport, "Consumer"), (faust.App, "_new_transport"), (faust.streams, "_current_event"),
+    (ThreadDelegateConsumer, "_getmany"), (QueueServiceThread, "call_thread"),
+    (aiokafka_driver.AIOKafkaConsumerThread, "_ensure_consumer"), (Assignment, "state_value"),
+    (TopicPartitionState, "has_valid_position"), (TopicPartitionState, "position"),
 ]
 _CONSUMER_ATTRIBUTES = ["_active_partitions", "_buffered_partitions", "_paused_partitions", "_unacked_messages",
-                        "_waiting_for_ack", "_read_offset", "_committed_offset"]
+                        "_waiting_for_ack", "_read_offset", "_committed_offset", "_thread", "should_stop"]
 
 
 class FaustIncompatible(RuntimeError):
     """The installed faust-streaming lacks something this adapter relies on."""
 
 
+def _defines(owner, name: str) -> bool:
+    """A class must define `name` itself (an abstract declaration in a base class does not count); a module
+    must have it."""
+    return name in vars(owner) if isinstance(owner, type) else hasattr(owner, name)
+
+
 def check_faust_internals(consumer=None) -> None:
     """Raise FaustIncompatible naming the faust version and what is missing."""
     missing = [f"{getattr(owner, '__name__', owner)}.{name}" for owner, name in _CLASS_ATTRIBUTES
-               if not hasattr(owner, name)]
+               if not _defines(owner, name)]
     if consumer is not None:
         missing += [f"Consumer.{name}" for name in _CONSUMER_ATTRIBUTES if not hasattr(consumer, name)]
     if missing:
@@ -61,8 +75,63 @@ def check_faust_internals(consumer=None) -> None:
             "version in pyproject.toml, or adapt the guard to this one")
 
 
-class GuardedConsumer(aiokafka_driver.Consumer):
-    """faust's aiokafka consumer, guarding the partitions of `app.guarded_topics` (see consumer_guard)."""
+class RewindingConsumer(aiokafka_driver.Consumer):
+    """faust's aiokafka consumer, reading again what it took from the Kafka client and did not hand out.
+
+    faust hands the client's thread its live `_active_partitions` set; a fetch started before a rebalance
+    waits there while the rebalance empties the set, and aiokafka reads an empty set as "every partition": the
+    fetch returns (and moves the client past) the records of the changelog partitions recovery has just sought,
+    faust drops them (the flow is stopped) and `perform_seek` never seeks changelogs, so recovery waits for
+    records already consumed. Here the thread gets a snapshot, nothing is fetched for an empty one, and a
+    partition whose records were taken and not handed out is sought back to the first of them, if the client
+    still stands where that batch left it (a seek made since, by recovery or `perform_seek`, wins)."""
+
+    _not_handed: dict
+
+    async def _getmany(self, active_partitions, timeout):
+        self._not_handed = {}
+        if active_partitions is not None:
+            active_partitions = set(active_partitions)  # a snapshot: faust edits its set while the thread waits
+            if not active_partitions:
+                await self.sleep(min(timeout, 1.0))
+                return {}
+        records = await super()._getmany(active_partitions, timeout)
+        self._not_handed = {tp: [recs[0].offset, recs[-1].offset] for tp, recs in (records or {}).items() if recs}
+        return records
+
+    async def getmany(self, timeout: float):
+        self._not_handed = {}
+        try:
+            async for tp, message in super().getmany(timeout):
+                span = self._not_handed.get(tp)
+                if span is not None:
+                    span[0] = message.offset + 1
+                yield tp, message
+        finally:
+            left = {tp: (first, last) for tp, (first, last) in self._not_handed.items() if first <= last}
+            self._not_handed = {}
+            if left and not self.should_stop:
+                await self._thread.call_thread(self._rewind, left)
+
+    async def _rewind(self, left: dict) -> None:
+        """In the Kafka client's thread: back to the first record not handed out, where the client still stands
+        right after that batch."""
+        client = self._thread._ensure_consumer()
+        assignment = client._fetcher._subscriptions.subscription.assignment
+        for tp, (first, last) in left.items():
+            try:
+                state = assignment.state_value(tp)
+            except Exception:  # noqa: BLE001, S112 - no longer assigned
+                continue
+            if state is not None and state.has_valid_position and state.position == last + 1:
+                log.warning("%s[%d]: offsets %d..%d were taken from the Kafka client and not handed out: "
+                            "reading them again", tp.topic, tp.partition, first, last)
+                client.seek(tp, first)
+
+
+class GuardedConsumer(RewindingConsumer):
+    """faust's aiokafka consumer, rewinding (above) and guarding the partitions of `app.guarded_topics` (see
+    consumer_guard)."""
 
     guard: ContiguousOffsets
 

@@ -1,18 +1,18 @@
-"""The worker's watchdog: a worker that has stopped reading exits, to be started again.
+"""The worker's watchdog: a last net under faust's faults, when a worker has stopped reading.
 
-faust-streaming (0.15) can leave a worker in recovery for good after a rebalance: the changelog partitions
-it must read are resumed, yet no record of them arrives (its log repeats "No event received for active tp
-... since recovery start"), and the worker processes nothing until it is restarted. The two-worker test
-saw this after 4 of 55 takeovers. A restart is what clears it, so the watchdog makes
-the stall an exit: when recovery has made no progress for ADUAN_WORKER_STALL_TIMEOUT_S, the worker logs
-what it was waiting for (the partitions, and where each of its tasks stood) and exits with code 70. Its
-supervisor starts it again: Kubernetes (the worker Deployment), `aduan run`, or the test harness. Nothing
-is lost by the exit: the offsets of unprocessed records are not committed.
+faust-streaming (0.15) could leave a worker in table recovery for good after a rebalance (fault 4 of the
+README's "Known faust-streaming faults": a fetch handed faust's emptied set of active partitions consumed the
+changelog records recovery had just sought). The consumer's own fix (`faust_adapter.RewindingConsumer`) reads
+such records again; should recovery still make no progress for ADUAN_WORKER_STALL_TIMEOUT_S, the watchdog
+seeks the changelog partitions with records left back to where recovery stands and resumes them, twice at
+most, and only then exits the worker with code 70, logging what it was waiting for (the partitions, and where
+each of its tasks stood). Its supervisor starts it again: Kubernetes, `aduan run`, or the test harness.
+Nothing is lost by the exit: the offsets of unprocessed records are not committed.
 
-The same for an input partition outside recovery: when the Kafka client knows of records beyond the next
+The same exit for an input partition outside recovery: when the Kafka client knows of records beyond the next
 offset the consumer guard expects to hand on, and nothing of that partition has been handed on for the
-timeout (and faust is not holding it back for a full buffer), the worker has stopped reading it, after
-the consumer guard's fetch check has tried to put it back.
+timeout (and faust is not holding it back for a full buffer), the worker has stopped reading it, after the
+consumer guard's fetch check has tried to put it back.
 """
 
 from __future__ import annotations
@@ -73,6 +73,9 @@ class PartitionProgress:
         return {tp: partitions[tp] for tp, (_, t) in since.items() if now - t >= self.timeout_s}
 
 
+MAX_RESEEKS = 2  # seeks back of a stalled recovery before the worker exits
+
+
 def _exit_stalled(what: str) -> None:
     log.error("%s; the worker exits with code %d to be started again", what, STALLED_EXIT_CODE)
     log.warning("where the worker's tasks stood:\n%s", _task_stacks())
@@ -100,13 +103,14 @@ class Watchdog:
         self.app, self.timeout_s = app, timeout_s
         self.recovery_progress = RecoveryProgress(timeout_s)
         self.partition_progress = PartitionProgress(timeout_s)
+        self.reseeks = 0  # of the recovery going on
 
     def register(self) -> None:
         @self.app.timer(interval=CHECK_EVERY_S)
         async def watch() -> None:
-            self.check()
+            await self.check()
 
-    def check(self) -> None:
+    async def check(self) -> None:
         app, timeout_s = self.app, self.timeout_s
         recovery, consumer, now = app.tables.recovery, app.consumer, time.monotonic()
         try:
@@ -121,11 +125,32 @@ class Watchdog:
         except Exception:  # a faust timer that raises is never run again: log, and look again next time
             log.exception("the watchdog could not read the worker's progress")
             return
+        if not reading:
+            self.reseeks = 0
         if self.recovery_progress.stalled(reading, sum(remaining.values()), now):
             behind = {f"{tp.topic}[{tp.partition}]": n for tp, n in remaining.items() if n}
+            if self.reseeks < MAX_RESEEKS:
+                # A last net under the consumer's own fix (faust_adapter.RewindingConsumer): read the changelog
+                # partitions again from where recovery stands, and give it another timeout.
+                self.reseeks += 1
+                await self._reseek(recovery, consumer, [tp for tp, n in remaining.items() if n])
+                self.recovery_progress = RecoveryProgress(timeout_s)
+                log.warning("table recovery read nothing for %.0f s (records left: %s): changelog partitions "
+                            "sought back to where recovery stands (%d of %d)", timeout_s, behind, self.reseeks,
+                            MAX_RESEEKS)
+                return
             _exit_stalled(f"table recovery has read nothing for {timeout_s:.0f} s (records left per changelog "
                           f"partition: {behind})")
         stuck = self.partition_progress.stalled(partitions, now)
         if stuck:
             _exit_stalled(f"input partitions with records waiting were not read for {timeout_s:.0f} s (next "
                           f"offset, end): { {f'{tp.topic}[{tp.partition}]': v for tp, v in stuck.items()} }")
+
+    @staticmethod
+    async def _reseek(recovery, consumer, tps) -> None:
+        try:
+            # active_offsets: the last offset recovery applied (-1: none); one record read twice is harmless.
+            await consumer.seek_wait({tp: max(recovery.active_offsets.get(tp, -1), 0) for tp in tps})
+            consumer.resume_partitions(set(tps))
+        except Exception:  # noqa: BLE001 - partitions moved meanwhile: the next rebalance seeks them anyway
+            log.exception("could not seek the stalled changelog partitions back")

@@ -1,4 +1,5 @@
-"""A reference fix for the recovery stall (fault 4), for the workers of these reproductions (`--fix-stall`).
+"""The fix for the recovery stall (fault 4) that Aduan's workers run (stream_processors/faust_adapter.py), for
+the workers of these reproductions (`--fix-stall`).
 
 The cause (see README.md here): faust hands the Kafka client thread its live `Consumer._active_partitions` set
 (`Consumer._wait_next_records` -> `ThreadDelegateConsumer._getmany` -> `AIOKafkaConsumerThread._fetch_records`
@@ -26,59 +27,12 @@ faust private names it relies on: `Consumer.getmany`, `ThreadDelegateConsumer._g
 
 from __future__ import annotations
 
-import logging
-
-from faust.transport.drivers.aiokafka import Consumer
-
-log = logging.getLogger(__name__)
-
-
-class RewindingConsumer(Consumer):
-    """faust's aiokafka consumer, re-reading what it took from the Kafka client and did not hand out."""
-
-    _not_handed: dict
-
-    async def _getmany(self, active_partitions, timeout):
-        self._not_handed = {}
-        if active_partitions is not None:
-            active_partitions = set(active_partitions)  # a snapshot: faust edits its set while the thread waits
-            if not active_partitions:
-                await self.sleep(min(timeout, 1.0))
-                return {}
-        records = await super()._getmany(active_partitions, timeout)
-        self._not_handed = {tp: [recs[0].offset, recs[-1].offset] for tp, recs in (records or {}).items() if recs}
-        return records
-
-    async def getmany(self, timeout):
-        self._not_handed = {}
-        try:
-            async for tp, message in super().getmany(timeout):
-                span = self._not_handed.get(tp)
-                if span is not None:
-                    span[0] = message.offset + 1
-                yield tp, message
-        finally:
-            left = {tp: (first, last) for tp, (first, last) in self._not_handed.items() if first <= last}
-            self._not_handed = {}
-            if left and not self.should_stop:
-                await self._thread.call_thread(self._rewind, left)
-
-    async def _rewind(self, left: dict) -> None:
-        """In the Kafka client's thread: seek back to the first record not handed out, where the client still
-        stands right after this batch."""
-        client = self._thread._ensure_consumer()
-        assignment = client._fetcher._subscriptions.subscription.assignment
-        for tp, (first, last) in left.items():
-            try:
-                state = assignment.state_value(tp)
-            except Exception:  # noqa: BLE001 - no longer assigned
-                continue
-            if state is not None and state.has_valid_position and state.position == last + 1:
-                log.warning("%s[%d]: offsets %d..%d were taken from the Kafka client and not handed out: "
-                            "reading them again", tp.topic, tp.partition, first, last)
-                client.seek(tp, first)
+from stream_processors.faust_adapter import RewindingConsumer  # the fix as the workers run it
 
 
 def install(app) -> None:
     """Make `app` create a RewindingConsumer (call before the worker starts)."""
     app.transport.Consumer = RewindingConsumer
+
+
+__all__ = ["RewindingConsumer", "install"]

@@ -158,3 +158,59 @@ def test_a_partition_that_moves_again_starts_its_clock_again():
     assert progress.stalled({SUBMISSIONS: (11, 40)}, now=35) == {SUBMISSIONS: (11, 40)}
     assert progress.stalled({}, now=36) == {}  # a rebalance: forgotten
     assert progress.stalled({SUBMISSIONS: (11, 40)}, now=40) == {}
+
+
+# The watchdog's net under a stalled recovery: seek the changelog partitions back twice, then exit.
+async def test_a_stalled_recovery_is_sought_back_twice_before_the_worker_exits(monkeypatch):
+    from types import SimpleNamespace
+
+    from faust.types import TP
+
+    from stream_processors import watchdog
+
+    tp = TP("aduan-cases-changelog", 1)
+    calls: list = []
+
+    class Consumer:
+        _buffered_partitions: set = set()
+
+        async def seek_wait(self, offsets):
+            calls.append(("seek", dict(offsets)))
+
+        def resume_partitions(self, tps):
+            calls.append(("resume", set(tps)))
+
+        def assignment(self):
+            return set()
+
+        def next_offsets(self):
+            return {}
+
+    recovery = SimpleNamespace(in_recovery=True, active_remaining=lambda: {tp: 40}, active_offsets={tp: 17})
+    app = SimpleNamespace(tables=SimpleNamespace(recovery=recovery), consumer=Consumer(), rebalancing=True,
+                          flow_control=SimpleNamespace(is_active=lambda: True))
+    clock = [1000.0]
+    monkeypatch.setattr(watchdog.time, "monotonic", lambda: clock[0])
+    exits: list = []
+    monkeypatch.setattr(watchdog, "_exit_stalled", exits.append)
+    dog = watchdog.Watchdog(app, timeout_s=30)
+    for _ in range(3):
+        for step in (0, 31):  # seen, then 31 s later with the same records left
+            clock[0] += step
+            await dog.check()
+    assert calls == [("seek", {tp: 17}), ("resume", {tp}), ("seek", {tp: 17}), ("resume", {tp})]
+    assert len(exits) == 1 and "table recovery has read nothing" in exits[0]
+
+
+def test_a_faust_without_the_private_parts_the_adapter_uses_is_refused_by_name(monkeypatch):
+    import faust
+    from faust.transport.consumer import Consumer
+
+    from stream_processors import faust_adapter
+
+    faust_adapter.check_faust_internals()  # the installed faust has them all
+    monkeypatch.delattr(Consumer, "perform_seek")
+    with pytest.raises(faust_adapter.FaustIncompatible) as refused:
+        faust_adapter.check_faust_internals()
+    assert f"faust-streaming {faust.__version__}" in str(refused.value)
+    assert "Consumer.perform_seek" in str(refused.value)
