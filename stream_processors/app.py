@@ -83,6 +83,10 @@ def build_app(settings: Settings, role: str) -> AduanApp:
         topic_allow_declare=True,
         table_standby_replicas=settings.worker_standby_replicas,
         producer_acks=-1,
+        # A case batch sends its events and table changes at once: few large requests, not one per batch of
+        # 16 KB (faust's default); the linger adds at most 5 ms to a lone message.
+        producer_linger=0.005,
+        producer_max_batch_size=256 * 1024,
         broker_session_timeout=settings.session_timeout_s,
         broker_credentials=faust_credentials(settings),
         consumer_auto_offset_reset="earliest",

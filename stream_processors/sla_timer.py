@@ -50,8 +50,9 @@ class AlarmIndex:
     (`index_next_alarm`) with the case's message as faust's current event, so an entry goes to the case's
     partition."""
 
-    def __init__(self, table, jurisdiction: Jurisdiction) -> None:
+    def __init__(self, table, jurisdiction: Jurisdiction, keep_heap: bool = True) -> None:
         self.table, self.jurisdiction = table, jurisdiction
+        self.keep_heap = keep_heap  # False where no SLA timer runs (an sla worker of its own asks): table only
         self.heap: list[tuple[float, str]] = []
         self.stale = True
         self.open_clocks = 0  # cases of this worker's own partitions with a pending alarm
@@ -65,7 +66,8 @@ class AlarmIndex:
             if previous != at:
                 self.open_clocks += previous is None
                 self.table[case.case_id] = at
-                heapq.heappush(self.heap, (at, case.case_id))
+                if self.keep_heap:
+                    heapq.heappush(self.heap, (at, case.case_id))
         elif previous is not None:
             self.open_clocks -= 1
             del self.table[case.case_id]
@@ -194,11 +196,11 @@ class SlaTimer:
     async def tick(self) -> None:
         app, index = self.app, self.index
         if not self.ready():
+            if self.follower is not None:
+                return  # the follower keeps the heap itself; nothing is asked for before it has read to the end
             # Partitions taken over are still being read from their changelogs: rebuild once that is done.
             # (A rebuild between the assignment and the start of recovery would miss their alarms for good.)
             index.stale = True
-            if self.follower is not None:
-                return
         elif index.stale:
             topic = self.partition_topic  # co-partitioned with the submissions and the tables
             partitions = self._partition_count(topic)

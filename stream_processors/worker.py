@@ -61,7 +61,7 @@ def build_worker(settings: Settings, jurisdiction: Jurisdiction, role: str = "al
     tables = alarms = processor = None
     if role in ("all", "cases"):
         tables = build_tables(app, settings)
-        alarms = AlarmIndex(tables.alarms, jurisdiction)
+        alarms = AlarmIndex(tables.alarms, jurisdiction, keep_heap=sla_timer)
 
         async def send_event(key: bytes, value: bytes):
             return await topics.events.send(key=key, value=value)

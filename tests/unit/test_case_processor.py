@@ -155,3 +155,15 @@ async def test_every_table_read_and_write_happens_in_the_context_of_its_own_reco
     # Reads while deciding, then the writes of each case under its own message (so its partition).
     assert contexts[-2:] == [CASE_ID.encode(), OTHER.encode()]
     assert set(contexts) == {CASE_ID.encode(), OTHER.encode()}
+
+
+async def test_without_an_sla_timer_in_the_process_the_index_keeps_no_heap():
+    """A cases worker started with --no-sla-timer writes the deadline table only: a heap nobody pops would
+    grow with every change of every case."""
+    p, store, producer, _, _ = processor()
+    p.alarms = AlarmIndex({}, J, keep_heap=False)
+    task = asyncio.create_task(p.process([submission(CASE_ID), submission(OTHER)]))
+    await asyncio.sleep(0.01)
+    producer.acknowledge_all()
+    await task
+    assert set(p.alarms.table) == {CASE_ID, OTHER} and p.alarms.heap == []
