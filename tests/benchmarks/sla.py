@@ -652,7 +652,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stop-timeout", type=float, default=60,
                         help="seconds a stopping worker gets before SIGKILL (default 60)")
     parser.add_argument("--timeout", type=float, default=3600,
-                        help="longest wait of any one phase, in seconds (default 3600: loading 1,000,000 clocks takes about 31 min on 2 cores)")
+                        help="longest wait of any one phase, in seconds (default 3600: loading 1,000,000 clocks "
+                             "takes about 31 min on 2 cores)")
     args = parser.parse_args(argv)
     restarts = [getattr(signal, f"SIG{s.strip().upper().removeprefix('SIG')}") for s in args.restarts.split(",")
                 if s.strip()]
