@@ -136,9 +136,8 @@ def build_tables(app, settings: Settings) -> Tables:
     def options() -> dict:  # a fresh dict per table: faust's RocksDB store pops keys from it
         return {"driver": "rocksdict", "block_cache_size": settings.worker_block_cache_mb * 1024 * 1024}
 
-    rocks = settings.worker_store == "rocksdb"
-    return Tables(
-        cases=app.Table("cases", default=None, partitions=settings.partitions, **({"options": options()} if rocks
-                                                                                  else {})),
-        alarms=app.Table("alarms", default=None, partitions=settings.partitions, **({"options": options()} if rocks
-                                                                                    else {})))
+    def table(name: str):
+        extra = {"options": options()} if settings.worker_store == "rocksdb" else {}
+        return app.Table(name, default=None, partitions=settings.partitions, **extra)
+
+    return Tables(**{name: table(name) for name in TABLES})

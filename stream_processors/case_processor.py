@@ -110,6 +110,7 @@ class CaseProcessor:
 
     async def process(self, records: Iterable[Record]) -> None:
         pending: dict[str, tuple[Case, Record]] = {}  # decided in this batch, not stored yet
+        read: dict[str, Case | None] = {}  # stored states read in this batch (unchanged until the batch stores)
         unchanged: dict[str, tuple[Case, Record]] = {}  # decided nothing new: their alarm indexed again
         acks: list[Awaitable] = []
         decided: list[Event] = []
@@ -117,8 +118,10 @@ class CaseProcessor:
             def case_of(case_id: str, record: Record = record) -> Case | None:
                 if case_id in pending:
                     return pending[case_id][0]
-                with self.context(record):
-                    return self.stored(case_id)
+                if case_id not in read:
+                    with self.context(record):
+                        read[case_id] = self.stored(case_id)
+                return read[case_id]
 
             try:
                 case_id, new_events = self.decide(record, case_of)

@@ -60,17 +60,7 @@ class AlarmIndex:
     def index_next_alarm(self, case: Case) -> None:
         """Called by the case agent after each change of a case: its next alarm, in the table and the heap."""
         upcoming = next_alarm(case, self.jurisdiction)
-        previous = self.table.get(case.case_id)
-        if upcoming is not None:
-            at = upcoming.at.timestamp()
-            if previous != at:
-                self.open_clocks += previous is None
-                self.table[case.case_id] = at
-                if self.keep_heap:
-                    heapq.heappush(self.heap, (at, case.case_id))
-        elif previous is not None:
-            self.open_clocks -= 1
-            del self.table[case.case_id]
+        self._put(case.case_id, upcoming.at.timestamp() if upcoming is not None else None)
 
     def rebuild(self, own_partitions: set[int], partitions: int) -> None:
         """The heap from the table's entries of `own_partitions` (not the standby copies of others')."""
@@ -92,16 +82,20 @@ class AlarmIndex:
 
     def follow(self, case_id: str, at: float | None) -> None:
         """Role `sla` alone: an entry of the table as read from its changelog (None: the entry was removed)."""
+        self._put(case_id, at)
+
+    def _put(self, case_id: str, at: float | None) -> None:
+        """The case's next alarm is due at `at` (None: it has none): table, heap and count brought to it."""
         previous = self.table.get(case_id)
         if at is None:
             if previous is not None:
                 del self.table[case_id]
                 self.open_clocks -= 1
-            return
-        if previous != at:
+        elif previous != at:
             self.open_clocks += previous is None
             self.table[case_id] = at
-            heapq.heappush(self.heap, (at, case_id))
+            if self.keep_heap:
+                heapq.heappush(self.heap, (at, case_id))
 
     def keep_only(self, own_partitions: set[int], partitions: int) -> None:
         """Role `sla` alone: forget the entries of partitions this worker no longer reads."""
