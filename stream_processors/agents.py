@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 
 from elasticsearch import ApiError, AsyncElasticsearch, TransportError
@@ -27,6 +26,7 @@ from stream_processors.faust_adapter import current_event_of
 log = logging.getLogger(__name__)
 
 CASE_BATCH_WITHIN_S = 0.05  # the longest a message waits for others to fill its batch
+FOLLOW_BATCH, FOLLOW_BATCH_WITHIN_S = 2000, 0.05  # the alarm follower's batches: one disk write each
 
 
 def register_case_agent(app, topic, processor: CaseProcessor, batch: int) -> None:
@@ -95,20 +95,13 @@ async def project_until_done(projection: CaseProjection, events: list[Event]) ->
             delay = min(delay * 2, 30.0)
 
 
-def register_alarm_follower(app, changelog_topic, index, caught_up) -> None:
-    """Role `sla` alone: every record of the deadline index's changelog (key: the case id as JSON, value: the
-    due time as JSON, or none when the case has no alarm left) into `index`. The topic is read without
-    acknowledgements, so nothing is committed and every assignment reads its partitions from the start."""
+def register_alarm_follower(app, changelog_topic, follower) -> None:
+    """Role `sla` alone: the deadline index's changelog (key: the case id as JSON, value: the due time as JSON,
+    or none when the case has no alarm left) into `follower` (sla_timer.AlarmFollower), a batch at a time. The
+    topic is read without acknowledgements: nothing is committed, the follower seeks where its copy on disk
+    left off."""
 
     @app.agent(changelog_topic, name="alarm_follower")
     async def alarm_follower(stream):
-        async for event in stream.events():
-            try:
-                case_id = json.loads(event.key)
-                at = json.loads(event.value) if event.value is not None else None
-            except (TypeError, ValueError):
-                log.warning("a record of %s at offset %s is not a deadline entry", event.message.topic,
-                            event.message.offset)
-                continue
-            index.follow(case_id, at)
-            caught_up.read(event.message.tp, event.message.offset)
+        async for events in stream.take_events(FOLLOW_BATCH, within=FOLLOW_BATCH_WITHIN_S):
+            follower.follow([(e.message.tp, e.message.offset, e.key, e.value) for e in events])

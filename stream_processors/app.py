@@ -102,6 +102,7 @@ def build_app(settings: Settings, role: str) -> AduanApp:
         logging_config=logging_config(settings),
     )
     app.data_dir_lock = lock  # held as long as the app lives
+    app.data_folder = datadir  # this worker's own: its tables, the sla worker's copy of the deadline index
     return app
 
 

@@ -11,6 +11,7 @@ would count every open clock twice across the workers.
 from __future__ import annotations
 
 import heapq
+import json
 import logging
 import time
 from typing import Literal
@@ -84,6 +85,15 @@ class AlarmIndex:
         """Role `sla` alone: an entry of the table as read from its changelog (None: the entry was removed)."""
         self._put(case_id, at)
 
+    def load(self, entries) -> int:
+        """Role `sla` alone: entries (case id, due time) of a partition taken on, straight into the table (the
+        heap is rebuilt from it once the follower has caught up). Returns how many."""
+        before = len(self.table)
+        self.table.update(entries)
+        self.open_clocks += len(self.table) - before
+        self.stale = True
+        return len(self.table) - before
+
     def _put(self, case_id: str, at: float | None) -> None:
         """The case's next alarm is due at `at` (None: it has none): table, heap and count brought to it."""
         previous = self.table.get(case_id)
@@ -103,44 +113,91 @@ class AlarmIndex:
             del self.table[case_id]
         self.stale = True
 
-    def retry(self, case_ids, now: float) -> None:
-        """Asks that could not be sent: due again at the next tick."""
+    def retry(self, case_ids, at: float) -> None:
+        """Asks that could not be sent: due again at `at`."""
         for case_id in case_ids:
-            heapq.heappush(self.heap, (now, case_id))
+            heapq.heappush(self.heap, (at, case_id))
 
 
-class CaughtUp:
-    """Role `sla` alone: whether the alarm follower has read its partitions of the changelog to their end (the
-    timer asks for nothing before: an entry read early may be superseded by a later one)."""
+class AlarmFollower:
+    """Role `sla` alone: reads the deadline index's changelog into the index (`follow`) and says whether it has
+    read its partitions to their end (`done`: the timer asks for nothing before, since an entry read early may
+    be superseded by a later one).
 
-    def __init__(self) -> None:
-        self.last: dict = {}  # tp -> last offset read
+    What it reads is also kept on disk (`AlarmStore`) with the offset read up to, per partition: a partition
+    assigned to it (at start, or taken over from another sla worker) is loaded from there and read on from the
+    next offset, so a restart reads the changelog's tail, not all of it. Nothing is committed to Kafka: the copy
+    on disk is the only record of how far it read."""
+
+    def __init__(self, index: AlarmIndex, store, topic: str) -> None:
+        self.index, self.store, self.topic = index, store, topic
+        self.last: dict = {}  # tp -> offset of the last record read; only for partitions resumed from the copy
         self.assigned: set = set()
 
-    def read(self, tp, offset: int) -> None:
-        self.last[tp] = offset
+    async def on_assigned(self, consumer, assigned, partitions: int) -> None:
+        mine = {tp for tp in assigned if tp.topic == self.topic}
+        gone, new = self.assigned - mine, mine - self.assigned
+        self.assigned = mine
+        for tp in gone | new:
+            self.last.pop(tp, None)  # records of a new partition handed out before it is resumed: skipped
+        if gone:
+            self.index.keep_only({tp.partition for tp in mine}, partitions)
+        if not new:
+            return
+        try:
+            ends = await consumer.highwaters(*new)
+        except Exception as exc:  # noqa: BLE001 - the copy is trusted as it is
+            log.warning("could not read where the deadline changelog ends: %r", exc)
+            ends = {}
+        started = time.monotonic()
+        for tp in sorted(new):
+            start = self.store.resume(tp.partition, ends.get(tp))
+            loaded = self.index.load(self.store.entries(tp.partition))
+            await consumer.seek_wait({tp: start})
+            self.last[tp] = start - 1
+            log.info("deadline changelog %s[%d]: %d alarms from the copy on disk, reading on from offset %d "
+                     "(ends at %s)", tp.topic, tp.partition, loaded, start, ends.get(tp))
+        log.info("deadline index copy loaded in %.2f s", time.monotonic() - started)
 
-    def reset(self, tps) -> None:
-        for tp in tps:
-            self.last.pop(tp, None)
+    def follow(self, records) -> None:
+        """`records`: (tp, offset, key, value) of the changelog, in the order read."""
+        changes, read_up_to = [], {}
+        for tp, offset, key, value in records:
+            last = self.last.get(tp)
+            if last is None or offset <= last:
+                continue  # not (yet) resumed, or read before
+            self.last[tp] = read_up_to[tp.partition] = offset
+            try:
+                case_id = json.loads(key)
+                at = json.loads(value) if value is not None else None
+                if not isinstance(case_id, str) or not (at is None or isinstance(at, int | float)):
+                    raise TypeError(type(at).__name__)
+            except (TypeError, ValueError):
+                log.warning("a record of %s at offset %s is not a deadline entry", tp.topic, offset)
+                continue
+            self.index.follow(case_id, at)
+            changes.append((tp.partition, case_id, at))
+        if read_up_to:
+            self.store.write(changes, read_up_to)
 
     def done(self, consumer) -> bool:
-        for tp in consumer.assignment():
-            end = consumer.highwater(tp)
-            if end is None or end > self.last.get(tp, -1) + 1:
+        for tp in self.assigned:
+            end, last = consumer.highwater(tp), self.last.get(tp)
+            if end is None or last is None or end > last + 1:
                 return False
         return True
 
 
 class SlaTimer:
-    """Every tick, asks the case agent (on the commands topic) to look at each case whose alarm is due.
+    """Asks the case agent (on the commands topic) to look at each case whose alarm is due, when it falls due
+    (waking for the first alarm of the heap, and at least every `tick_s`).
 
     `partition_topic`: the topic whose assigned partitions are this worker's own (the commands topic where the
     case agent runs, the deadline index's changelog for role `sla` alone); `ready()`: whether the index is
     complete for them (no table recovery running; for role `sla` alone, the changelog read to its end)."""
 
     def __init__(self, app, index: AlarmIndex, commands_topic, partition_topic: str, partitions: int,
-                 tick_s: float, follower: CaughtUp | None = None) -> None:
+                 tick_s: float, follower: AlarmFollower | None = None) -> None:
         self.app, self.index, self.commands_topic = app, index, commands_topic
         self.partition_topic, self.partitions, self.tick_s = partition_topic, partitions, tick_s
         self.follower = follower
@@ -156,11 +213,8 @@ class SlaTimer:
         @app.on_partitions_assigned.connect
         async def _partitions_moved(sender, assigned, **kwargs) -> None:
             self.index.stale = True
-            if self.follower is not None:  # read from the start again: nothing of the follower's is committed
-                mine = {tp for tp in assigned if tp.topic == self.partition_topic}
-                self.follower.reset(mine - self.follower.assigned)  # newly assigned: read from the start
-                self.follower.assigned = mine
-                self.index.keep_only({tp.partition for tp in mine}, self._partition_count(self.partition_topic))
+            if self.follower is not None:
+                await self.follower.on_assigned(app.consumer, assigned, self._partition_count(self.partition_topic))
 
         @app.on_rebalance_complete.connect
         async def _tables_recovered(sender, **kwargs) -> None:
@@ -168,9 +222,20 @@ class SlaTimer:
             between the assignment and the start of recovery may have rebuilt the heap without them.)"""
             self.index.stale = True
 
-        @app.timer(interval=self.tick_s)
+        @app.task
         async def sla_timer() -> None:
-            await self.tick()
+            while not app.should_stop:
+                await self.tick()
+                await app.sleep(self.pause(time.time()))
+
+    def pause(self, now: float) -> float:
+        """Until the next tick: the first alarm of the heap's, if it is due before `tick_s` has passed (so an
+        alarm is asked for when it falls due, not up to a tick later; one put in the heap meanwhile that falls
+        due sooner waits at most a tick)."""
+        heap = self.index.heap
+        if heap and not self.index.stale:
+            return min(self.tick_s, max(heap[0][0] - now, 0.005))
+        return self.tick_s
 
     def _partition_count(self, topic: str) -> int:
         """The topic's partitions as the cluster has them (a topic made before a change of ADUAN_PARTITIONS
@@ -208,6 +273,6 @@ class SlaTimer:
                 await self.commands_topic.send(key=unsent[0].encode(), value=encode(ask))
             except Exception as exc:  # noqa: BLE001 - Kafka away: keep them for the next tick, keep ticking
                 log.warning("could not ask for %d due SLA checks, again next tick: %r", len(unsent), exc)
-                index.retry(unsent, now)
+                index.retry(unsent, now + self.tick_s)
                 return
             unsent.pop(0)

@@ -4,8 +4,9 @@ Roles (`aduan worker --role ...`):
 - `cases`: the case agent, its tables (`cases`, `alarms`, in RocksDB by default) and the SLA timer over the
   alarms of its own partitions;
 - `projection`: the projection agent (Elasticsearch writes), stateless;
-- `sla`: the SLA timer alone, fed by the deadline index's changelog, so that breaches are asked for on time
-  however busy the case agent is;
+- `sla`: the SLA timer alone, fed by the deadline index's changelog (a copy of which it keeps on disk, so a
+  restart reads only the changelog's tail), so that breaches are asked for on time however busy the case
+  agent is;
 - `all`: everything in one process.
 
 With an `sla` worker running, start the `cases` workers with `--no-sla-timer` (`sla_timer=False`). Were both
@@ -21,13 +22,14 @@ from dataclasses import dataclass
 from config.settings import Settings
 from domain.jurisdiction import Jurisdiction
 from stream_processors.agents import ProjectionAgent, faust_context, register_alarm_follower, register_case_agent
+from stream_processors.alarm_store import AlarmStore
 from stream_processors.app import ROLES, Tables, Topics, alarms_changelog, build_app, build_tables, build_topics
 from stream_processors.case_processor import CaseProcessor
 from stream_processors.consumer_guard import FetchWatch
 from stream_processors.dead_letter import DeadLetters
 from stream_processors.faust_adapter import AduanApp, check_faust_internals
 from stream_processors.metrics import WorkerMetrics
-from stream_processors.sla_timer import AlarmIndex, CaughtUp, SlaTimer
+from stream_processors.sla_timer import AlarmFollower, AlarmIndex, SlaTimer
 from stream_processors.watchdog import Watchdog
 
 
@@ -74,9 +76,9 @@ def build_worker(settings: Settings, jurisdiction: Jurisdiction, role: str = "al
                      settings.sla_tick_s).register()
     if role == "sla":
         alarms = AlarmIndex({}, jurisdiction)
-        follower = CaughtUp()
+        follower = AlarmFollower(alarms, AlarmStore(app.data_folder / "alarms"), alarms_changelog(settings))
         changelog = app.topic(alarms_changelog(settings), partitions=settings.partitions, acks=False)
-        register_alarm_follower(app, changelog, alarms, follower)
+        register_alarm_follower(app, changelog, follower)
         SlaTimer(app, alarms, topics.commands, alarms_changelog(settings), settings.partitions, settings.sla_tick_s,
                  follower=follower).register()
     if role in ("all", "projection"):

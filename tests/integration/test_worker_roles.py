@@ -6,6 +6,7 @@ between the warnings and the breaches."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 import uuid
 from collections import defaultdict
@@ -41,6 +42,10 @@ def mine(stack, tmp_path):
         "worker_data_dir": tmp_path / "tables", "sla_tick_s": 0.5, "worker_metrics_port": 0})
     bootstrap(settings, log=lambda m: None)
     return settings
+
+
+RESUMED = re.compile(r"deadline changelog \S+\[(\d+)\]: (\d+) alarms from the copy on disk, reading on from "
+                     r"offset (\d+)")
 
 
 def role(settings, logs_dir, name: str, *args: str) -> Process:
@@ -80,13 +85,17 @@ def test_roles_apart_route_index_and_fire_every_alarm_once_across_a_killed_sla_w
 
         wait_for(indexed, "every case routed and indexed by the projection worker", 120)
         wait_for(lambda: fired(mine, fast, "#warning-50"), "the first warnings, asked by the sla worker", 90)
-        sla.kill()  # SIGKILL: its heap is gone; the next one reads the changelog again
+        sla.kill()  # SIGKILL: its heap is gone; the next one loads the copy on disk and reads the changelog's tail
         sla = role(mine, logs_dir, "roles-sla-2", "--role", "sla")
         started.append(sla)
         wait_for(lambda: fired(mine, fast, "#breach"), "every fast clock breached", 120)
     finally:
         for proc in started:
             proc.stop()
+    resumed = [m.groups() for m in RESUMED.finditer(sla.log_path.read_text(errors="replace"))]
+    assert sorted(int(p) for p, _, _ in resumed) == [0, 1, 2], sla.tail()
+    assert all(int(offset) > 0 for _, _, offset in resumed), "the restarted sla worker read a changelog from 0"
+    assert sum(int(n) for _, n, _ in resumed) >= len(slow), "the slow clocks' alarms are not in the copy"
     events = alarm_events(mine)
     assert all(len(v) == 1 for v in events.values()), "an SLA alarm recorded twice"
     assert {k.rpartition("#")[2] for k in events} >= {"warning-50", "warning-75", "breach"}

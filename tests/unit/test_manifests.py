@@ -554,7 +554,7 @@ def test_workers_run_each_role_apart_and_never_outnumber_the_partitions():
         replicas = workload["spec"].get("replicas", 1)
         if role == "sla":
             # One timer is enough (a second is harmless): not scaled with the partitions.
-            assert workload["kind"] == "Deployment" and replicas == 1, f"sla: {workload['kind']}, {replicas} replicas"
+            assert replicas == 1, f"sla: {replicas} replicas"
             continue
         # At most one active consumer per partition: pods beyond the partition count sit idle.
         assert 2 <= replicas <= partitions, role
@@ -571,43 +571,54 @@ def test_workers_run_each_role_apart_and_never_outnumber_the_partitions():
                 assert int(env_of(other)["ADUAN_PARTITIONS"]) == partitions
 
 
-def test_case_workers_keep_their_tables_on_a_claimed_volume():
-    statefulset, pod, container = worker_workloads()["cases"]
-    assert statefulset["kind"] == "StatefulSet"
-    env = env_of(container)
-    assert env["ADUAN_WORKER_STORE"] == "rocksdb"
-    data_dir = env["ADUAN_WORKER_DATA_DIR"].rstrip("/")
+def assert_data_dir_on_a_claim(role: str) -> None:
+    """The role's ADUAN_WORKER_DATA_DIR is a volume claim template of its StatefulSet, writable by the app's
+    user, with the governing headless Service the StatefulSet names."""
+    statefulset, pod, container = worker_workloads()[role]
+    assert statefulset["kind"] == "StatefulSet", role
+    data_dir = env_of(container)["ADUAN_WORKER_DATA_DIR"].rstrip("/")
     mounts = [m for m in container["volumeMounts"] if m["mountPath"].rstrip("/") == data_dir]
-    assert len(mounts) == 1, f"nothing (or more than one volume) mounted at ADUAN_WORKER_DATA_DIR {data_dir}"
+    assert len(mounts) == 1, f"{role}: nothing (or more than one volume) mounted at ADUAN_WORKER_DATA_DIR {data_dir}"
     assert not mounts[0].get("readOnly") and not mounts[0].get("subPath")
     templates = {t["metadata"]["name"]: t for t in statefulset["spec"].get("volumeClaimTemplates", [])}
-    assert mounts[0]["name"] in templates, "the data dir is not a volume claim template of the StatefulSet"
+    assert mounts[0]["name"] in templates, f"{role}: the data dir is not a volume claim template of the StatefulSet"
     assert mounts[0]["name"] not in {v["name"] for v in pod["spec"].get("volumes", [])}
     claim = templates[mounts[0]["name"]]["spec"]
     assert "ReadWriteOnce" in claim["accessModes"] and claim["resources"]["requests"]["storage"]
     # The pod's user can write the claimed volume.
     assert pod["spec"]["securityContext"].get("fsGroup") == dockerfile_uid()
-    # Standby copies of each table partition need other pods to live on.
-    standbys = int(env.get("ADUAN_WORKER_STANDBY_REPLICAS", Settings.model_fields["worker_standby_replicas"].default))
-    assert statefulset["spec"]["replicas"] >= standbys + 1
-    # The governing Service a StatefulSet names: headless, selecting its pods.
     service = next((s for s in of_kind("Service") if s["metadata"]["name"] == statefulset["spec"]["serviceName"]),
                    None)
     assert service is not None, f"no Service {statefulset['spec']['serviceName']} for the StatefulSet"
     assert service["spec"].get("clusterIP") == "None"
     assert service["spec"]["selector"].items() <= pod["metadata"]["labels"].items()
+
+
+def test_case_workers_keep_their_tables_on_a_claimed_volume():
+    assert_data_dir_on_a_claim("cases")
+    statefulset, pod, container = worker_workloads()["cases"]
+    env = env_of(container)
+    assert env["ADUAN_WORKER_STORE"] == "rocksdb"
+    # Standby copies of each table partition need other pods to live on.
+    standbys = int(env.get("ADUAN_WORKER_STANDBY_REPLICAS", Settings.model_fields["worker_standby_replicas"].default))
+    assert statefulset["spec"]["replicas"] >= standbys + 1
     assert any(pdb["spec"]["selector"]["matchLabels"].items() <= pod["metadata"]["labels"].items()
                for pdb in of_kind("PodDisruptionBudget")), "no PodDisruptionBudget for the case workers"
 
 
-def test_projection_and_sla_workers_are_stateless_deployments():
-    for role in ("projection", "sla"):
-        workload, pod, container = worker_workloads()[role]
-        assert workload["kind"] == "Deployment", role
-        volumes = {v["name"]: v for v in pod["spec"].get("volumes", [])}
-        for mount in container.get("volumeMounts", []):
-            assert "persistentVolumeClaim" not in volumes[mount["name"]], f"{role}: keeps state on a volume"
-        assert "ADUAN_WORKER_DATA_DIR" not in env_of(container), f"{role} has no tables"
+def test_the_sla_worker_keeps_its_copy_of_the_deadline_index_on_a_claimed_volume():
+    """A restarted sla worker loads its copy and reads the changelog's tail; on an emptyDir every new pod
+    would read the whole changelog first (minutes at a million clocks, every alarm late meanwhile)."""
+    assert_data_dir_on_a_claim("sla")
+
+
+def test_projection_workers_are_a_stateless_deployment():
+    workload, pod, container = worker_workloads()["projection"]
+    assert workload["kind"] == "Deployment"
+    volumes = {v["name"]: v for v in pod["spec"].get("volumes", [])}
+    for mount in container.get("volumeMounts", []):
+        assert "persistentVolumeClaim" not in volumes[mount["name"]], "projection: keeps state on a volume"
+    assert "ADUAN_WORKER_DATA_DIR" not in env_of(container), "projection has no tables"
 
 
 def test_bootstrap_runs_as_a_job():
@@ -803,24 +814,24 @@ def test_compose_runs_each_worker_role_as_a_service_of_its_own():
         assert services[name]["command"] == ["worker", "--role", role] + (["--no-sla-timer"] if role == "cases" else [])
         assert services[name]["depends_on"]["bootstrap"]["condition"] == "service_completed_successfully"
     assert services["worker-sla"].get("deploy", {}).get("replicas", 1) == 1
-    # The case worker's tables on a named volume, at or above ADUAN_WORKER_DATA_DIR. Replicas of a service
-    # share its volumes, and two workers must not open the same table files: one replica, one volume each.
-    cases = services["worker-cases"]
-    env = cases["environment"]
-    assert env["ADUAN_WORKER_STORE"] == "rocksdb"
-    data_dir = env["ADUAN_WORKER_DATA_DIR"].rstrip("/")
-    named = [volume.split(":") for volume in cases.get("volumes", []) if isinstance(volume, str)]
-    holding = [(source, target) for source, target, *_ in named
-               if data_dir == target.rstrip("/") or data_dir.startswith(target.rstrip("/") + "/")]
-    assert len(holding) == 1, f"worker-cases: no named volume holds ADUAN_WORKER_DATA_DIR {data_dir}"
-    source = holding[0][0]
-    assert source in (compose().get("volumes") or {}) and not source.startswith((".", "/", "~", "$"))
-    assert cases.get("deploy", {}).get("replicas", 1) == 1
-    users = [other for other, spec in compose()["services"].items()
-             if any(str(v).split(":")[0] == source for v in spec.get("volumes", []))]
-    assert users == ["worker-cases"], f"volume {source} is shared by {users}"
-    for name in ("worker-projection", "worker-sla"):
-        assert "ADUAN_WORKER_DATA_DIR" not in services[name]["environment"], f"{name} has no tables"
+    # The case worker's tables and the sla worker's copy of the deadline index on named volumes, at or above
+    # ADUAN_WORKER_DATA_DIR. Replicas of a service share its volumes, and two workers must not open the same
+    # files: one replica, one volume each.
+    for name in ("worker-cases", "worker-sla"):
+        spec = services[name]
+        data_dir = spec["environment"]["ADUAN_WORKER_DATA_DIR"].rstrip("/")
+        named = [volume.split(":") for volume in spec.get("volumes", []) if isinstance(volume, str)]
+        holding = [(source, target) for source, target, *_ in named
+                   if data_dir == target.rstrip("/") or data_dir.startswith(target.rstrip("/") + "/")]
+        assert len(holding) == 1, f"{name}: no named volume holds ADUAN_WORKER_DATA_DIR {data_dir}"
+        source = holding[0][0]
+        assert source in (compose().get("volumes") or {}) and not source.startswith((".", "/", "~", "$"))
+        assert spec.get("deploy", {}).get("replicas", 1) == 1
+        users = [other for other, other_spec in compose()["services"].items()
+                 if any(str(v).split(":")[0] == source for v in other_spec.get("volumes", []))]
+        assert users == [name], f"volume {source} is shared by {users}"
+    assert services["worker-cases"]["environment"]["ADUAN_WORKER_STORE"] == "rocksdb"
+    assert "ADUAN_WORKER_DATA_DIR" not in services["worker-projection"]["environment"], "projection has no tables"
 
 
 def test_compose_takes_secrets_from_the_environment():
