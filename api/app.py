@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 from elasticsearch import AsyncElasticsearch
 from fastapi import FastAPI, Request
@@ -12,6 +13,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import metrics, public_web, staff_web, web
@@ -66,10 +68,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Aduan", version="0.1.0", lifespan=lifespan,
                   description="Pengaduan masyarakat / public complaints — " + jurisdiction.name)
     app.add_middleware(SessionMiddleware, secret_key=settings.secret().decode(), session_cookie="aduan_session",
-                       max_age=24 * 3600, same_site="lax", https_only=settings.cookie_secure)
+                       max_age=24 * 3600, same_site="lax", https_only=settings.secure_cookies)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestMetrics)
     app.add_middleware(BodyLimit, max_bytes=int((settings.max_photo_mb * 3 + 1) * 1024 * 1024))
+    app.add_middleware(TrustedHosts, allowed_hosts=settings.trusted_hosts)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.include_router(web.router)
@@ -99,8 +102,24 @@ def _openapi_with_complaint_schema(app: FastAPI) -> dict:
     return app.openapi_schema
 
 
+# Answers a shared cache or the browser may keep: public pages, public data and the static files, unless the
+# address carries a case secret. Every other answer is `no-store`, whatever its status: staff pages and data,
+# the citizen's own case (its address or form carries `kunci`), the complaint form (its CSRF token).
+CACHEABLE_PATHS = ("/static/", "/cari", "/kasus/", "/kinerja", "/api/v1/public/", "/api/v1/categories",
+                   "/api/v1/regions", "/open311/v2/services")
+
+
+def cacheable(scope: Scope) -> bool:
+    if scope["method"] not in ("GET", "HEAD") or not scope["path"].startswith(CACHEABLE_PATHS):
+        return False
+    query = scope.get("query_string", b"").decode("latin-1")
+    return not any(name.strip().lower() == "kunci" for name, _ in parse_qsl(query, keep_blank_values=True))
+
+
 class SecurityHeaders:
-    """Headers every answer carries. No referrer ever leaves: a tracking link holds the case's secret."""
+    """Headers every answer carries. No referrer ever leaves: a tracking link holds the case's secret.
+    `Cache-Control: no-store` on every answer but the cacheable ones (above); HSTS over HTTPS (the scheme as
+    uvicorn sees it: behind a proxy it trusts, `X-Forwarded-Proto`)."""
 
     HEADERS = [
         (b"x-content-type-options", b"nosniff"),
@@ -109,6 +128,8 @@ class SecurityHeaders:
         (b"content-security-policy",
          b"default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'"),
     ]
+    HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
+    NO_STORE = (b"cache-control", b"no-store")
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -117,14 +138,31 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        extra = [*self.HEADERS, *([self.HSTS] if scope.get("scheme") == "https" else [])]
+        keep = cacheable(scope)
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], *self.HEADERS]
+                headers = list(message.get("headers", []))
+                if not keep:
+                    headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"] + [self.NO_STORE]
+                message["headers"] = headers + extra
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class TrustedHosts(TrustedHostMiddleware):
+    """Starlette's check of the Host header (400 for a host not named), except on the paths that probes and
+    scrapers call by a pod's address."""
+
+    OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] in self.OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 class BodyLimit:

@@ -26,6 +26,7 @@ from api.actions import await_outcome, build_command, send_command
 from api.deps import ServicesDep
 from api.routes.officer import case_in_scope, officer_view, queue_item
 from api.web import check_csrf, render
+from domain.access import performance_scope
 from domain.case import Status
 from domain.events import Actor
 from search.performance import performance
@@ -108,10 +109,11 @@ async def logout(request: Request, services: ServicesDep, csrf: str = Form("")) 
 @router.get("/kinerja", response_class=HTMLResponse)
 async def performance_page(request: Request, services: ServicesDep, actor: StaffPageDep,
                            group: str = "agency") -> HTMLResponse:
-    """Supervisors' dashboard: each agency's (or officer's) record in working time."""
+    """Supervisors' dashboard: each agency's (or officer's) record in working time; per officer, an officer
+    sees only their own (domain.access.performance_scope)."""
     group = "officer" if group == "officer" else "agency"
-    agency = None if actor.role in ("coordinator", "admin") else actor.agency
-    rows = await performance(services.es, services.settings.indices.cases, agency, group)
+    agency, officer = performance_scope(actor, group)
+    rows = await performance(services.es, services.settings.indices.cases, agency, group, officer=officer)
     return render(request, "staff_performance.html", actor=actor, rows=rows, group=group,
                   scope=agency or services.jurisdiction.name)
 

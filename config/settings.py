@@ -5,16 +5,27 @@ The README's "Configuration" table lists them; keep it in step with this class.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_JURISDICTION = Path(__file__).resolve().parent / "jurisdictions" / "bengkulu.yaml"
+
+
+def listens_on_loopback_only(host: str) -> bool:
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
 
 
 class Settings(BaseSettings):
@@ -61,7 +72,8 @@ class Settings(BaseSettings):
     projection_batch: int = Field(500, ge=1, description="most events indexed in one bulk request")
     session_timeout_s: float = Field(30.0, ge=6, le=300, description="how long a silent worker keeps its "
                                      "partitions before the others take them over (Kafka consumer session)")
-    sla_tick_s: float = Field(1.0, gt=0, le=60, description="how often the SLA timer looks for due alarms")
+    sla_tick_s: float = Field(1.0, gt=0, le=60, description="the longest the SLA timer sleeps "
+                              "between looks for due alarms (it wakes when the first one falls due)")
     worker_stall_timeout_s: float = Field(60.0, ge=0, description="a worker whose table recovery, or an "
                                           "input partition with records waiting, reads nothing for this long "
                                           "exits (code 70) to be restarted (0: never)")
@@ -92,9 +104,10 @@ class Settings(BaseSettings):
         SecretStr(""), description="signs sessions, staff tokens and citizens' case secrets; made once into "
         "var/secret_key when not set",
     )
-    staff_token_ttl_s: int = Field(8 * 3600, ge=60, description="lifetime of a staff bearer token or page "
-                                   "session (absolute expiry)")
-    staff_idle_s: int = Field(30 * 60, ge=1, description="a staff page session ends after this long unused")
+    staff_token_ttl_s: int = Field(8 * 3600, ge=60, le=12 * 3600, description="lifetime of a staff bearer token "
+                                   "or page session (absolute expiry, 12 hours at most)")
+    staff_idle_s: int = Field(30 * 60, ge=1, description="a staff session (page or bearer token) "
+                              "ends after this long unused")
 
     # Accounts (api/accounts): staff accounts and their sessions, in a relational database
     database_url: str = Field(f"sqlite:///{REPO_ROOT / 'var' / 'aduan.db'}",
@@ -112,12 +125,17 @@ class Settings(BaseSettings):
                                    "(per API process), in the `limits` notation: 10/minute, 100/hour, ...")
     media_dir: Path = Field(REPO_ROOT / "var" / "media", description="where citizens' photos are stored")
     max_photo_mb: float = Field(8.0, gt=0, le=50, description="largest photo accepted, in MB")
-    cookie_secure: bool = Field(False, description="send cookies over HTTPS only (set true behind TLS)")
+    cookie_secure: bool | None = Field(None, description="send the session cookie over HTTPS only; unset: yes, "
+                                       "unless the API listens on loopback only (ADUAN_API_HOST 127.x.x.x, ::1 or "
+                                       "localhost)")
 
     # API
     api_host: str = Field("127.0.0.1")
     api_port: int = Field(8000)
     public_url: str = Field("", description="URL the API is reached at (default http://api_host:api_port)")
+    allowed_hosts: str = Field("", description="host names the API answers to, comma-separated (others get 400; "
+                               "the health and metrics paths answer any, for probes and scrapers); unset: the host "
+                               "of the URL above, localhost and 127.0.0.1; `*`: any")
 
     # Local stack (deploy/local), used only by `aduan stack` and `make run` / `make test`
     stack_dir: Path = Field(REPO_ROOT / ".stack", description="cache, data and logs of the local stack")
@@ -157,6 +175,20 @@ class Settings(BaseSettings):
     @property
     def base_url(self) -> str:
         return self.public_url or f"http://{self.api_host}:{self.api_port}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return not listens_on_loopback_only(self.api_host)
+
+    @property
+    def trusted_hosts(self) -> list[str]:
+        named = [h.strip() for h in self.allowed_hosts.split(",") if h.strip()]
+        if named:
+            return named
+        own = urlsplit(self.base_url).hostname
+        return sorted({"localhost", "127.0.0.1", *([own] if own else [])})
 
     @property
     def es_hosts(self) -> list[str]:

@@ -23,6 +23,7 @@ from typing import Any
 
 from domain.case import Case
 from domain.complaint import Reporter
+from domain.events import Actor
 from domain.jurisdiction import Jurisdiction
 from domain.public import public_record, publishable
 from domain.redaction import scrub
@@ -111,3 +112,14 @@ def for_staff(case: Case) -> Case:
         "complaint": complaint, "timeline": timeline, "resolution": clean(case.resolution),
         "rating_comment": clean(case.rating_comment), "rejection_reason": clean(case.rejection_reason),
     })
+
+
+def performance_scope(actor: Actor, group: str) -> tuple[str | None, str | None]:
+    """Whose performance records `actor` may read, grouped by `group` ("agency" or "officer"): (agency, officer),
+    None meaning all. Coordinators and administrators: the whole jurisdiction. Supervisors: their agency, every
+    officer of it. Officers: their agency's record, and of the per-officer records only their own."""
+    if actor.role in ("coordinator", "admin"):
+        return None, None
+    if actor.role == "officer" and group == "officer":
+        return actor.agency, actor.id
+    return actor.agency, None

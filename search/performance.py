@@ -34,12 +34,16 @@ def _hours(seconds: float | None) -> float | None:
 
 
 async def performance(es: AsyncElasticsearch, alias: str, agency: str | None, group: Group,
-                      since: datetime | None = None, until: datetime | None = None) -> list[dict[str, Any]]:
+                      since: datetime | None = None, until: datetime | None = None,
+                      officer: str | None = None) -> list[dict[str, Any]]:
     """One row per agency (or officer) among the cases submitted in [since, until), limited to `agency`
-    unless it is None (the whole jurisdiction, for coordinators)."""
+    unless it is None (the whole jurisdiction, for coordinators), and to the cases of `officer` unless it is
+    None (domain.access.performance_scope says whose)."""
     filters: list[dict] = [{"exists": {"field": "agency"}}]
     if agency is not None:
         filters.append({"term": {"agency": agency}})
+    if officer is not None:
+        filters.append({"term": {"assignee": officer}})
     if since or until:
         filters.append({"range": {"submitted_at": {k: v.isoformat() for k, v in (("gte", since), ("lt", until))
                                                    if v is not None}}})

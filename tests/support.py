@@ -164,19 +164,24 @@ def delete_indices(es, prefix: str) -> None:
         es.indices.delete(index=",".join(names))
 
 
-def expired_staff_token(settings: Settings, actor) -> str:
-    """A staff token signed with the right key but issued longer ago than its lifetime allows."""
-    from itsdangerous import TimestampSigner
+def staff_headers(settings: Settings, role: str, agency: str | None = None, user: str = "budi") -> dict[str, str]:
+    """`Authorization` of a signed-in staff account: `user` with that role and agency, made if missing (with
+    a random password); a `user` that already has an account of another role or agency gets one of its own,
+    `user.role.agency`. The token is a session opened in the accounts database the API reads, as
+    `aduan staff-token` does."""
+    from api.accounts import AccountStore
 
-    from api.auth import _serializer
-
-    class Past(TimestampSigner):
-        def get_timestamp(self) -> int:
-            return int(time.time()) - settings.staff_token_ttl_s - 60
-
-    serializer = _serializer(settings.secret())
-    serializer.signer = Past
-    return serializer.dumps(actor.model_dump(exclude_none=True))
+    store = AccountStore.from_settings(settings)
+    try:
+        account = store.get(user)
+        if account is not None and (account.role, account.agency) != (role, agency):
+            user = f"{user}.{role}.{agency or 'all'}".lower()
+            account = store.get(user)
+        if account is None:
+            store.add(user, role, agency, secrets.token_urlsafe(24))
+        return {"Authorization": f"Bearer {store.open_session(user, settings.staff_token_ttl_s)}"}
+    finally:
+        store.close()
 
 
 def session_cookie(settings: Settings, session: dict) -> str:

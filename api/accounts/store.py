@@ -201,14 +201,7 @@ class AccountStore:
             setattr(account, name, value)
         return account
 
-    def sessions_valid(self, username: str, issued_at: datetime) -> Account | None:
-        """The account if a token of `username` issued at `issued_at` still holds (enabled, not ended)."""
-        account = self.get(username)
-        if account is None or account.disabled or issued_at <= account.sessions_valid_after:
-            return None
-        return account
-
-    # -- page sessions --------------------------------------------------------------------------------
+    # -- sessions (pages and bearer tokens) ------------------------------------------------------------
 
     def open_session(self, username: str, lifetime_s: float, now: datetime | None = None) -> str:
         """A new page session for `username`, ending `lifetime_s` from now at the latest; its token (for the

@@ -1,18 +1,18 @@
-"""Signing in to the API: `POST /api/v1/auth/token` (OAuth2 password form) gives a staff bearer token."""
+"""Signing in to the API: `POST /api/v1/auth/token` (OAuth2 password form) gives a staff bearer token (a
+session of the account, api/auth.py); `POST /api/v1/auth/logout` ends it."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
 from api.accounts import AccountLocked
-from api.auth import mint_staff_token
+from api.auth import BearerDep, StaffDep
 from api.deps import ServicesDep
-from api.routes.responses import BODY, RATE_LIMITED, error
-from domain.events import Actor
+from api.routes.responses import BODY, RATE_LIMITED, STAFF, error
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -35,7 +35,9 @@ class Token(BaseModel):
 })
 def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], services: ServicesDep, request: Request) -> Token:
     """Exchange a username and password for a bearer token (`Authorization: Bearer …`) valid for
-    `expires_in` seconds. After repeated wrong passwords the account is locked for a while (429)."""
+    `expires_in` seconds at most (it also ends when unused for `ADUAN_STAFF_IDLE_S`, at
+    `POST /api/v1/auth/logout`, and when the account is disabled). After repeated wrong passwords the account
+    is locked for a while (429)."""
     # A plain `def`: argon2 and the database block, so FastAPI runs this in its thread pool.
     services.sign_in_limiter.refuse_when_over(request)
     if services.accounts is None:
@@ -48,6 +50,12 @@ def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], services: Servi
     if account is None:
         services.sign_in_limiter.count(request)
         raise HTTPException(401, BAD_CREDENTIALS, headers={"WWW-Authenticate": "Bearer"})
-    settings = services.settings
-    actor = Actor(role=account.role, id=account.username, agency=account.agency)
-    return Token(access_token=mint_staff_token(settings.secret(), actor), expires_in=settings.staff_token_ttl_s)
+    lifetime = services.settings.staff_token_ttl_s
+    return Token(access_token=services.accounts.open_session(account.username, lifetime), expires_in=lifetime)
+
+
+@router.post("/logout", status_code=204, responses=STAFF)
+def logout(actor: StaffDep, token: BearerDep, services: ServicesDep) -> Response:
+    """End this bearer token's session at once: the token is refused from now on."""
+    services.accounts.end_session(token)
+    return Response(status_code=204)

@@ -22,7 +22,7 @@ from api.routes.complaints import NOT_FOUND, case_or_404, deadlines_of
 from api.routes.public import FIRST_DAY, LAST_DAY
 from api.routes.responses import BODY, KAFKA_UNAVAILABLE, STAFF, not_found
 from api.schemas import AgencyRef, OfficerCase, QueueItem, QueuePageOut, ReporterContact, StaffTimelineItem
-from domain.access import for_staff
+from domain.access import for_staff, performance_scope
 from domain.case import Case, Status
 from domain.commands import CITIZEN_COMMANDS
 from domain.events import Actor
@@ -133,13 +133,14 @@ async def read_performance(
 ) -> dict:
     """Performance records in working time: cases received and handled, median and p90 hours to the first
     response and to resolution, share within SLA per stage, breaches, reopen rate, average rating. Officers
-    and supervisors see their agency; coordinators the whole jurisdiction."""
-    agency = None if actor.role in ("coordinator", "admin") else actor.agency
+    and supervisors see their agency, and per officer supervisors every officer of it, an officer only their
+    own row; coordinators the whole jurisdiction."""
+    agency, officer = performance_scope(actor, group)
     since, until = instant("from", since), instant("to", until)
     if since and until and since > until:
         raise RequestValidationError([{"type": "value_error", "loc": ("query", "from"), "input": since.isoformat(),
                                        "msg": "'from' jatuh setelah 'to' / 'from' is after 'to'"}])
-    rows = await performance(services.es, services.settings.indices.cases, agency, group, since, until)
+    rows = await performance(services.es, services.settings.indices.cases, agency, group, since, until, officer)
     return {"scope": agency or "jurisdiction", "group": group, "rows": rows}
 
 

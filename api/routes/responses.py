@@ -57,8 +57,8 @@ BODY: Responses = {
     411: error("A body without Content-Length (chunked): send its length"),
     413: error("The body is larger than three photos and the form allow"),
 }
-STAFF: Responses = {401: error("No valid staff bearer token: missing, expired, or its account disabled or signed "
-                               "out everywhere", headers={"WWW-Authenticate": {"schema": {"type": "string"}}})}
+STAFF: Responses = {401: error("No valid staff bearer token: missing, expired, idle too long, signed out, or "
+                               "its account disabled", headers={"WWW-Authenticate": {"schema": {"type": "string"}}})}
 RATE_LIMITED: Responses = {429: error("Too many requests from this address; Retry-After says for how long",
                                       headers=_RETRY_AFTER)}
 KAFKA_UNAVAILABLE: Responses = {503: error("Kafka did not confirm in time; try again after Retry-After",

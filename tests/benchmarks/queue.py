@@ -35,7 +35,6 @@ import httpx
 from elasticsearch import AsyncElasticsearch, Elasticsearch, helpers
 from pydantic import TypeAdapter
 
-from api.auth import mint_staff_token
 from config.jurisdiction_file import load_jurisdiction
 from config.settings import Settings
 from domain.case import Case, replay, submission_event
@@ -49,7 +48,7 @@ from search.documents import case_document
 from search.indices import ensure_cases_index
 from search.queue import QueueFilters, read_queue
 from tests.benchmarks.common import DESCRIPTIONS, pct
-from tests.support import delete_indices, free_port, start_api
+from tests.support import delete_indices, free_port, staff_headers, start_api
 
 OFFICERS_PER_AGENCY = 40
 _command = TypeAdapter(Command).validate_python
@@ -181,8 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         api = start_api(settings, Path(tempfile.mkdtemp(prefix="aduan-bench-queue-")), name="api-bench-queue")
         officer = Actor(role="officer", id="petugas-3", agency=busiest)
         coordinator = Actor(role="coordinator", id="kord")
-        headers = {a.role: {"Authorization": f"Bearer {mint_staff_token(settings.secret(), a)}"}
-                   for a in (officer, coordinator)}
+        headers = {a.role: staff_headers(settings, a.role, a.agency, a.id) for a in (officer, coordinator)}
         sample_id = es.search(index=alias, size=1, query={"term": {"agency": busiest}})["hits"]["hits"][0]["_id"]
         http = httpx.Client(base_url=settings.base_url, timeout=60)
         runs = args.queries

@@ -8,10 +8,8 @@ import httpx
 import pytest
 from elasticsearch import Elasticsearch
 
-from api.auth import mint_staff_token
 from config.settings import Settings
-from domain.events import Actor
-from tests.support import wait_for
+from tests.support import staff_headers, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -25,8 +23,7 @@ BODY = {
 
 
 def headers(stack: Settings, role: str, agency: str | None = None, user: str = "budi") -> dict[str, str]:
-    token = mint_staff_token(stack.secret(), Actor(role=role, id=user, agency=agency))
-    return {"Authorization": f"Bearer {token}"}
+    return staff_headers(stack, role, agency, user)
 
 
 class Case:

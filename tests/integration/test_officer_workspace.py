@@ -15,7 +15,7 @@ from domain.events import Actor
 from tests.integration.test_lifecycle import BODY, Case, headers
 from tests.integration.test_staff_pages import sign_in
 from tests.integration.test_web_intake import csrf_of, jpeg_with_gps, post_multipart
-from tests.support import expired_staff_token, session_cookie, wait_for
+from tests.support import session_cookie, wait_for
 
 pytestmark = pytest.mark.integration
 PASSWORD = "Meja-Layanan-Terpadu-7"
@@ -57,8 +57,8 @@ def world(client, es, stack):
         assert sign_in(pages, username, PASSWORD).status_code == 303
         personas[name] = Persona(name, {"Authorization": f"Bearer {token.json()['access_token']}"}, pages)
     personas["no_session"] = Persona("no_session", {}, httpx.Client(base_url=stack.base_url, timeout=30))
-    # Expired: a bearer token issued longer ago than its lifetime, and a page session past its absolute end
-    # (used a moment ago, so not idle).
+    # Expired: a session past its absolute end (used a moment ago, so not idle), as a bearer token and as a
+    # page session.
     owner = Actor(role="officer", id=accounts["owner"][0], agency="PUPR-KOTA")
     store = AccountStore.from_settings(stack)
     old_session = store.open_session(owner.id, lifetime_s=1)
@@ -69,8 +69,7 @@ def world(client, es, stack):
     expired_pages = httpx.Client(base_url=stack.base_url, timeout=30)
     expired_pages.cookies.set("aduan_session", session_cookie(stack, {"staff_session": old_session,
                                                                       "csrf": "c" * 32}))
-    personas["expired"] = Persona("expired", {"Authorization": f"Bearer {expired_staff_token(stack, owner)}"},
-                                  expired_pages)
+    personas["expired"] = Persona("expired", {"Authorization": f"Bearer {old_session}"}, expired_pages)
     # Search sees the case after the index's next refresh.
     wait_for(lambda: case_id in personas["owner"].pages.get("/petugas?view=agency").text, "the case in the queue")
     yield {"case": case_id, "photo": photo, "personas": personas, "accounts": accounts}

@@ -49,6 +49,24 @@ def test_records_per_agency_and_officer(client, es, stack):
                              headers=officer).json()
     assert [(r["officer"], r["received"]) for r in per_officer["rows"]] == [("rina", 2)]
 
+    # Per officer: an officer sees their own row alone, their supervisor every officer of the agency.
+    colleague = headers(stack, "officer", "DINKES", user="yanti")
+    Case(client, es, stack, **HEALTH).staff(colleague, type="acknowledge")
+    wait_until_projected(stack)
+    es.indices.refresh(index=stack.indices.cases)
+
+    def per_officer_rows(who: dict, path: str = "/api/v1/officer/performance") -> list[tuple[str, int]]:
+        answer = client.get(path, params={"group": "officer", **since}, headers=who)
+        assert answer.status_code == 200, answer.text
+        return sorted((r["officer"], r["received"]) for r in answer.json()["rows"])
+
+    assert per_officer_rows(colleague) == [("yanti", 1)]
+    assert per_officer_rows(officer) == [("rina", 2)]
+    supervisor = headers(stack, "supervisor", "DINKES", user="sari")
+    assert per_officer_rows(supervisor) == [("rina", 2), ("yanti", 1)]
+    agency_row = client.get("/api/v1/officer/performance", params=since, headers=colleague).json()["rows"]
+    assert [(r["agency"], r["received"]) for r in agency_row] == [("DINKES", 4)]  # the agency's own record
+
     # Another agency's supervisor sees only their own agency; a coordinator sees every agency.
     other = client.get("/api/v1/officer/performance", headers=headers(stack, "supervisor", "PUPR-KOTA")).json()
     assert all(r["agency"] == "PUPR-KOTA" for r in other["rows"])

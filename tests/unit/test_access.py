@@ -87,3 +87,16 @@ def test_the_fingerprint_is_the_content_without_the_request_id():
     assert same != fingerprint(Complaint(**{**base, "description": "Jalan berlubang di depan sekolah."}))
     assert same != fingerprint(Complaint(**base, channel="api"))
     assert same != fingerprint(Complaint(**base, photos=("0" * 32,)))
+
+
+def test_per_officer_performance_is_for_supervisors_and_above_and_officers_see_their_own():
+    from domain.access import performance_scope
+    from domain.events import Actor
+
+    officer = Actor(role="officer", id="rina", agency="DINKES")
+    supervisor = Actor(role="supervisor", id="sari", agency="DINKES")
+    assert performance_scope(officer, "officer") == ("DINKES", "rina")
+    assert performance_scope(officer, "agency") == ("DINKES", None)
+    assert performance_scope(supervisor, "officer") == ("DINKES", None)
+    assert performance_scope(Actor(role="coordinator", id="kord"), "officer") == (None, None)
+    assert performance_scope(Actor(role="admin", id="root"), "officer") == (None, None)

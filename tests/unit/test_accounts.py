@@ -166,10 +166,10 @@ def test_a_disabled_account_cannot_authenticate(store):
 
 def test_sessions_end_when_the_account_is_disabled(store):
     store.add("budi", "officer", "DPUPR", GOOD, now=T0)
-    assert store.sessions_valid("budi", T0.replace(microsecond=0)) is not None
+    token = store.open_session("budi", 3600, now=T0 + timedelta(minutes=1))
+    assert store.session_account(token, 1800, now=T0 + timedelta(minutes=2)).username == "budi"
     store.disable("budi", now=T0 + timedelta(minutes=5, microseconds=500))
-    assert store.sessions_valid("budi", T0 + timedelta(minutes=5)) is None
-    assert store.sessions_valid("budi", T0 + timedelta(minutes=1)) is None
+    assert store.session_account(token, 1800, now=T0 + timedelta(minutes=6)) is None
 
 
 def test_an_unknown_username_costs_a_hash_check(store, monkeypatch):
@@ -330,3 +330,13 @@ def test_a_sqlite_accounts_database_writes_ahead_to_its_log(store, tmp_path):
         assert connection.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
     store.claim_submission_key("web", "req-1", "fp", "BKL-AAAAA-BBBBB")
     assert (tmp_path / "accounts.db-wal").exists()
+
+
+def test_a_staff_session_lives_twelve_hours_at_most():
+    from pydantic import ValidationError
+
+    from config.settings import Settings
+
+    assert Settings(staff_token_ttl_s=12 * 3600).staff_token_ttl_s == 12 * 3600
+    with pytest.raises(ValidationError, match="staff_token_ttl_s"):
+        Settings(staff_token_ttl_s=12 * 3600 + 1)
