@@ -65,7 +65,9 @@ def test_only_the_configured_host_names_are_answered_but_probes_reach_the_health
 
 
 def test_the_session_cookie_is_secure_unless_the_api_listens_on_loopback_only(stack, client, logs_dir):
-    assert "secure" not in client.get("/").headers["set-cookie"].lower()  # this one listens on 127.0.0.1
+    # A client of its own: the shared one already holds a session cookie, so it is not sent one again.
+    loopback = httpx.get(f"{stack.base_url}/", timeout=30).headers["set-cookie"].lower()  # listens on 127.0.0.1
+    assert "httponly" in loopback and "secure" not in loopback
     port = free_port()
     # All interfaces, as in a container; the test still talks to 127.0.0.1 only.
     everywhere = stack.model_copy(update={"api_host": "0.0.0.0", "api_port": port,  # noqa: S104
