@@ -177,23 +177,75 @@ def _read_password() -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
+def _show_enrollment(enrollment) -> None:
+    """The second factor's set-up, shown once: it cannot be read back later."""
+    typer.echo(f"second factor (TOTP) of {enrollment.username}: add this to an authenticator app "
+               "(type it in, or make a QR code of it):")
+    typer.echo(f"  {enrollment.uri}")
+    typer.echo("recovery codes (each works once, in place of a code; keep them apart from the phone):")
+    for code in enrollment.recovery_codes:
+        typer.echo(f"  {code}")
+
+
 @users_cli.command("add")
 def users_add(
     username: Annotated[str, typer.Argument(help="3-64 characters of a-z, 0-9, dot, underscore, hyphen")],
     role: Annotated[StaffRole, typer.Option(help="officer, supervisor, coordinator or admin")],
     agency: Annotated[str | None, typer.Option(help="agency code of the jurisdiction file (officers and "
                                                     "supervisors must have one)")] = None,
+    mfa: Annotated[bool, typer.Option(help="set up a second factor (TOTP) now; coordinators and admins always "
+                                           "get one")] = False,
 ) -> None:
     """Add a staff account. The password is asked twice (hidden), or read as one line from standard input
-    when that is not a terminal. At least 8 characters, not a common password, not the username."""
+    when that is not a terminal. At least 8 characters, not a common password, not the username. For a
+    coordinator or admin (or with --mfa) it prints, once, the `otpauth://` URI of the account's second
+    factor and its recovery codes."""
+    from api.accounts.mfa import MFA_ROLES
+
     store = _account_store()
     try:
         account = store.add(username, role.value, agency, _read_password())
+        enrollment = store.enroll_mfa(account.username) if mfa or account.role in MFA_ROLES else None
     except ValueError as exc:  # AccountError, WeakPassword
         raise _fail(str(exc)) from None
     finally:
         store.close()
     typer.echo(f"added {account.username} ({account.role}{', ' + account.agency if account.agency else ''})")
+    if enrollment is not None:
+        _show_enrollment(enrollment)
+
+
+@users_cli.command("mfa-reset")
+def users_mfa_reset(username: Annotated[str, typer.Argument(help="the account whose second factor is replaced")]
+                    ) -> None:
+    """Give an account a new second factor (a lost or new phone; or a first one for an officer or supervisor
+    who wants it): a new `otpauth://` URI and new recovery codes, printed once. The old ones stop working
+    and the account's sessions end."""
+    store = _account_store()
+    try:
+        enrollment = store.enroll_mfa(username)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        store.close()
+    _show_enrollment(enrollment)
+
+
+@users_cli.command("reset-password")
+def users_reset_password(username: Annotated[str, typer.Argument(help="the account whose password is reset")]
+                         ) -> None:
+    """Reset an account's password (forgotten, or feared known): prints a one-time password to hand over in
+    person. Every session of the account ends, and at its next sign-in it must choose a new password before
+    anything else (the page /petugas/sandi, or POST /api/v1/auth/password)."""
+    store = _account_store()
+    try:
+        password = store.reset_password(username)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        store.close()
+    typer.echo(f"one-time password of {username.strip().lower()}: {password}")
+    typer.echo("its sessions have ended; it must choose a new password at its next sign-in")
 
 
 @users_cli.command("disable")
@@ -211,19 +263,18 @@ def users_disable(username: Annotated[str, typer.Argument(help="the account to d
 
 @users_cli.command("list")
 def users_list() -> None:
-    """List the accounts: username, role, agency, whether disabled, whether locked."""
-    from datetime import UTC, datetime
-
+    """List the accounts: username, role, agency, whether disabled, whether a second factor is set up (and how
+    many recovery codes are left), whether a password change is due."""
     store = _account_store()
     try:
-        accounts = store.list()
+        rows = [(a, store.recovery_codes_left(a.username) if a.totp_secret else 0) for a in store.list()]
     finally:
         store.close()
-    now = datetime.now(UTC)
-    typer.echo(f"{'username':24} {'role':12} {'agency':16} {'disabled':9} locked")
-    for a in accounts:
-        typer.echo(f"{a.username:24} {a.role:12} {a.agency or '-':16} {'yes' if a.disabled else 'no':9} "
-                   f"{'until ' + a.locked_until.isoformat(timespec='seconds') if a.locked(now) else 'no'}")
+    typer.echo(f"{'username':24} {'role':12} {'agency':16} {'disabled':9} {'mfa':14} password")
+    for a, codes in rows:
+        mfa = f"yes ({codes} codes)" if a.totp_secret else ("MISSING" if a.mfa_required else "no")
+        typer.echo(f"{a.username:24} {a.role:12} {a.agency or '-':16} {'yes' if a.disabled else 'no':9} {mfa:14} "
+                   f"{'must change' if a.must_change_password else 'ok'}")
 
 
 @open311_cli.command("add-key")
@@ -317,8 +368,12 @@ def api(
     from config.logs import logging_config
 
     config = logging_config(settings)
+    # X-Forwarded-For and -Proto are believed from the listed proxies only (none by default: uvicorn's own
+    # default would believe 127.0.0.1, so anything on the host could pose as any client address).
+    proxies = settings.trusted_proxies.strip()
     uvicorn.run("api.app:create_app", factory=True, host=host or settings.api_host, port=port or settings.api_port,
-                workers=workers, log_level="info", access_log=access_log,
+                workers=workers, log_level="info", access_log=access_log, proxy_headers=bool(proxies),
+                forwarded_allow_ips=proxies or None,
                 **({"log_config": config} if config else {}))
 
 

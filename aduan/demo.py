@@ -173,6 +173,7 @@ DEMO_OPEN311_KEY = ("demo-client", "demo-open311-bengkulu-2026")  # noqa: S105 -
 def ensure_demo_accounts(settings, log: Callable[[str], None] = print) -> None:
     """Create the demo accounts that do not exist yet (a re-run changes nothing)."""
     from api.accounts import AccountStore
+    from api.accounts.mfa import MFA_ROLES, provisioning_uri
 
     store = AccountStore.from_settings(settings)
     try:
@@ -180,7 +181,18 @@ def ensure_demo_accounts(settings, log: Callable[[str], None] = print) -> None:
         for username, role, agency in DEMO_ACCOUNTS:
             if username not in existing:
                 store.add(username, role, agency, DEMO_PASSWORD)
+                if role in MFA_ROLES:
+                    store.enroll_mfa(username)
         log(f"demo accounts: {', '.join(u for u, _, _ in DEMO_ACCOUNTS)} (password {DEMO_PASSWORD})")
+        for username, role, _ in DEMO_ACCOUNTS:
+            account = store.get(username)
+            if role in MFA_ROLES and account is not None:
+                if account.totp_secret is None:  # made before second factors existed
+                    store.enroll_mfa(username)
+                    account = store.get(username)
+                # Demo only: a real account's URI is shown once, at `aduan users add` or `users mfa-reset`.
+                uri = provisioning_uri(account.totp_secret, username, store.issuer)
+                log(f"  {username} also needs a code from an authenticator app: {uri}")
         if DEMO_OPEN311_KEY[0] not in {k.name for k in store.api_keys()}:
             store.add_api_key(*DEMO_OPEN311_KEY)
         log(f"demo Open311 api_key: {DEMO_OPEN311_KEY[1]}")

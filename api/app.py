@@ -22,7 +22,7 @@ from api.deps import Services
 from api.logs import keep_query_strings_out_of_logs
 from api.metrics import RequestMetrics
 from api.photos import PhotoStore
-from api.ratelimit import sign_in_limiter, submission_limiter
+from api.ratelimit import submission_limiter
 from api.receipts import Receipts
 from api.routes import auth, complaints, health, officer, open311, public, reference
 from api.schemas import ComplaintCreate
@@ -53,7 +53,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             commands=CommandSender(producer, settings.topics.commands),
             photos=PhotoStore(settings.media_dir, max_bytes=int(settings.max_photo_mb * 1024 * 1024)),
             limiter=submission_limiter(settings.submit_rate_limit),
-            sign_in_limiter=sign_in_limiter(settings.login_rate_limit),
             accounts=AccountStore.from_settings(settings),
         )
         app.state.services.accounts.prune_submission_keys()
@@ -79,6 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(staff_web.router)
     app.include_router(public_web.router)
     app.add_exception_handler(staff_web.SignedOut, lambda request, exc: RedirectResponse(staff_web.LOGIN, 303))
+    app.add_exception_handler(staff_web.MustChangePassword,
+                              lambda request, exc: RedirectResponse(staff_web.PASSWORD_PAGE, 303))
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(reference.router)

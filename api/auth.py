@@ -18,6 +18,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.accounts import Account
 from domain.events import Actor
 
 _bearer = HTTPBearer(auto_error=False)
@@ -33,10 +34,11 @@ def citizen_secret_matches(secret: bytes, case_id: str, given: str) -> bool:
     return given.isascii() and hmac.compare_digest(citizen_secret(secret, case_id), given)
 
 
-def _staff(request: Request,
-           credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Actor:
-    """The staff member of a live session (a plain `def`: FastAPI runs it in its thread pool, as the database
-    is read)."""
+MUST_CHANGE = ("Kata sandi harus diganti dulu (POST /api/v1/auth/password) / password_change_required: change the "
+               "password first (POST /api/v1/auth/password)")
+
+
+def _account(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Account:
     services = request.app.state.services
     accounts = services.accounts
     account = accounts.session_account(credentials.credentials, services.settings.staff_idle_s) \
@@ -44,6 +46,22 @@ def _staff(request: Request,
     if account is None:
         raise HTTPException(401, "Perlu masuk sebagai petugas / staff login required",
                             headers={"WWW-Authenticate": "Bearer"})
+    return account
+
+
+def _staff(request: Request,
+           credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Actor:
+    """The staff member of a live session (a plain `def`: FastAPI runs it in its thread pool, as the database
+    is read). An account whose password an administrator reset may do nothing but change it (403)."""
+    account = _account(request, credentials)
+    if account.must_change_password:
+        raise HTTPException(403, MUST_CHANGE)
+    return Actor(role=account.role, id=account.username, agency=account.agency)
+
+
+def _staff_even_before_a_password_change(
+        request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Actor:
+    account = _account(request, credentials)
     return Actor(role=account.role, id=account.username, agency=account.agency)
 
 
@@ -52,4 +70,5 @@ def bearer_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Dep
 
 
 StaffDep = Annotated[Actor, Depends(_staff)]
+PasswordChangeDep = Annotated[Actor, Depends(_staff_even_before_a_password_change)]  # password change, sign-out
 BearerDep = Annotated[str | None, Depends(bearer_token)]

@@ -29,7 +29,6 @@ class Services:
     commands: CommandSender
     photos: PhotoStore
     limiter: AddressLimiter  # anonymous submissions
-    sign_in_limiter: AddressLimiter
     accounts: AccountStore | None = None
 
 

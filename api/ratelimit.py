@@ -1,12 +1,11 @@
-"""Rate limits per client address (the `limits` library, moving window): anonymous submissions, and
-failed sign-ins (on top of the per-account lockout, so one address cannot try password after password
-across many usernames; successful ones are not counted, so an office behind one address is not locked
-out by its own staff signing in).
+"""Rate limits of anonymous submissions per client address (the `limits` library, moving window). Failed
+sign-ins are throttled elsewhere, with counters shared by every API process (api/accounts/throttle.py).
 
-The address is the connection's peer: behind a reverse proxy, run the API with the proxy's address in
-uvicorn's `--forwarded-allow-ips` (FORWARDED_ALLOW_IPS) so the client's own address is used.
+The address is the connection's peer as uvicorn sees it: the socket's address, or, from a reverse proxy
+listed in ADUAN_TRUSTED_PROXIES (`aduan api` hands them to uvicorn), the client address of X-Forwarded-For.
+From any other peer X-Forwarded-For is ignored.
 
-The counters live in the API process: with several API processes each counts on its own, so the
+The submission counters live in the API process: with several API processes each counts on its own, so the
 effective limit is multiplied by their number (a shared store, e.g. Redis, is a setting away in
 `limits` when that matters).
 """
@@ -22,8 +21,6 @@ from limits.strategies import MovingWindowRateLimiter
 
 TOO_MANY_SUBMISSIONS = ("Terlalu banyak pengaduan dari alamat Anda; silakan coba lagi dalam {wait} detik. / "
                         "Too many complaints from your address; please try again in {wait} seconds.")
-TOO_MANY_SIGN_INS = ("Terlalu banyak percobaan masuk yang gagal dari alamat Anda; silakan coba lagi dalam {wait} "
-                     "detik. / Too many failed sign-ins from your address; please try again in {wait} seconds.")
 
 
 class AddressLimiter:
@@ -34,31 +31,18 @@ class AddressLimiter:
 
     def check(self, request: Request) -> None:
         """Count one attempt from the caller's address; 429 with Retry-After when over the limit."""
-        if not self._limiter.hit(self._item, self._name, _address(request)):
+        if not self._limiter.hit(self._item, self._name, client_address(request)):
             self._refuse(request)
-
-    def refuse_when_over(self, request: Request) -> None:
-        """429 with Retry-After when the caller's address has used its attempts; counts nothing."""
-        if not self._limiter.test(self._item, self._name, _address(request)):
-            self._refuse(request)
-
-    def count(self, request: Request) -> None:
-        """Count one attempt (a failed sign-in) from the caller's address."""
-        self._limiter.hit(self._item, self._name, _address(request))
 
     def _refuse(self, request: Request) -> None:
-        reset_at, _ = self._limiter.get_window_stats(self._item, self._name, _address(request))
+        reset_at, _ = self._limiter.get_window_stats(self._item, self._name, client_address(request))
         wait = max(1, int(reset_at - time.time()))
         raise HTTPException(429, self._message.format(wait=wait), headers={"Retry-After": str(wait)})
 
 
-def _address(request: Request) -> str:
+def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
 def submission_limiter(rule: str) -> AddressLimiter:
     return AddressLimiter(rule, "submit", TOO_MANY_SUBMISSIONS)
-
-
-def sign_in_limiter(rule: str) -> AddressLimiter:
-    return AddressLimiter(rule, "sign-in", TOO_MANY_SIGN_INS)

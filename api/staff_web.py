@@ -21,10 +21,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from api.accounts import AccountLocked
+from api.accounts import MfaRequired, SignInThrottled
 from api.actions import await_outcome, build_command, send_command
 from api.deps import ServicesDep
 from api.routes.officer import case_in_scope, officer_view, queue_item
+from api.sign_in import sign_in
 from api.web import check_csrf, render
 from domain.access import performance_scope
 from domain.case import Status
@@ -48,9 +49,14 @@ class SignedOut(Exception):
     """No valid staff session: the page answers with the sign-in form."""
 
 
-def _staff_page(request: Request) -> Actor:
-    """The signed-in staff member of this page request (a plain `def`: FastAPI runs it in its thread pool,
-    as the database is read)."""
+PASSWORD_PAGE = "/petugas/sandi"  # noqa: S105 - a page address
+
+
+class MustChangePassword(Exception):
+    """An administrator reset the password: the account may see nothing but the page that changes it."""
+
+
+def _page_account(request: Request):
     services = request.app.state.services
     token = request.session.get(SESSION_KEY)
     account = services.accounts.session_account(token, services.settings.staff_idle_s) \
@@ -58,10 +64,26 @@ def _staff_page(request: Request) -> Actor:
     if account is None:
         request.session.pop(SESSION_KEY, None)
         raise SignedOut
+    return account
+
+
+def _staff_page(request: Request) -> Actor:
+    """The signed-in staff member of this page request (a plain `def`: FastAPI runs it in its thread pool,
+    as the database is read)."""
+    account = _page_account(request)
+    if account.must_change_password:
+        raise MustChangePassword
+    return Actor(role=account.role, id=account.username, agency=account.agency)
+
+
+def _staff_password_page(request: Request) -> Actor:
+    account = _page_account(request)
+    request.state.must_change_password = account.must_change_password
     return Actor(role=account.role, id=account.username, agency=account.agency)
 
 
 StaffPageDep = Annotated[Actor, Depends(_staff_page)]
+PasswordPageDep = Annotated[Actor, Depends(_staff_password_page)]
 
 
 @router.get("/masuk", response_class=HTMLResponse)
@@ -71,21 +93,15 @@ async def login_page(request: Request) -> HTMLResponse:
 
 @router.post("/masuk")
 async def login(request: Request, services: ServicesDep, csrf: str = Form(""), username: str = Form(""),
-                password: str = Form("")) -> Response:
+                password: str = Form(""), otp: str = Form("")) -> Response:
     check_csrf(request, csrf)
     try:
-        services.sign_in_limiter.refuse_when_over(request)
-    except HTTPException as exc:
-        return render(request, "staff_login.html", 429, error="throttled", wait=exc.headers["Retry-After"],
-                      username=username)
-    if services.accounts is None:
-        raise HTTPException(503, "Akun belum tersedia / accounts are not configured")
-    try:
-        account = await run_in_threadpool(services.accounts.authenticate, username, password)
-    except AccountLocked as exc:
-        return render(request, "staff_login.html", 429, error="locked", wait=exc.retry_after_s, username=username)
+        account = await sign_in(services, request, username, password, otp)
+    except SignInThrottled as exc:
+        return render(request, "staff_login.html", 429, error="throttled", wait=exc.retry_after_s, username=username)
+    except MfaRequired:
+        return render(request, "staff_login.html", 401, error="mfa", username=username)
     if account is None:
-        services.sign_in_limiter.count(request)
         return render(request, "staff_login.html", 401, error="wrong", username=username)
     lang = request.session.get("lang")
     request.session.clear()  # a fresh session at sign-in: nothing of the anonymous one carries over
@@ -93,7 +109,28 @@ async def login(request: Request, services: ServicesDep, csrf: str = Form(""), u
         request.session["lang"] = lang
     request.session[SESSION_KEY] = await run_in_threadpool(services.accounts.open_session, account.username,
                                                            services.settings.staff_token_ttl_s)
-    return RedirectResponse(QUEUE, status_code=303)
+    return RedirectResponse(PASSWORD_PAGE if account.must_change_password else QUEUE, status_code=303)
+
+
+@router.get("/sandi", response_class=HTMLResponse)
+async def password_page(request: Request, actor: PasswordPageDep) -> HTMLResponse:
+    return render(request, "staff_password.html", actor=actor, error=None, done=False,
+                  forced=request.state.must_change_password)
+
+
+@router.post("/sandi", response_class=HTMLResponse)
+async def change_password(request: Request, services: ServicesDep, actor: PasswordPageDep, csrf: str = Form(""),
+                          current: str = Form(""), new: str = Form(""), repeat: str = Form("")) -> HTMLResponse:
+    """The signed-in account's own change of password: every other session of it ends, this one stays."""
+    check_csrf(request, csrf)
+    if new != repeat:
+        return render(request, "staff_password.html", 400, actor=actor, error=None, mismatch=True, done=False)
+    try:
+        await run_in_threadpool(services.accounts.change_password, actor.id, current, new,
+                                request.session.get(SESSION_KEY))
+    except ValueError as exc:  # WrongPassword, WeakPassword: their message is bilingual
+        return render(request, "staff_password.html", 400, actor=actor, error=str(exc), done=False)
+    return render(request, "staff_password.html", actor=actor, error=None, done=True)
 
 
 @router.post("/keluar")

@@ -113,10 +113,18 @@ class Settings(BaseSettings):
     database_url: str = Field(f"sqlite:///{REPO_ROOT / 'var' / 'aduan.db'}",
                               description="SQLAlchemy URL of the accounts database: SQLite by default (var/aduan.db),"
                               " or postgresql+psycopg://user:pass@host/db for deployments")
-    login_max_failures: int = Field(5, ge=1, le=100, description="wrong passwords in a row that lock an account")
-    login_lock_s: int = Field(15 * 60, ge=1, description="how long a locked account refuses every password")
-    login_rate_limit: str = Field("20/minute", description="failed sign-ins allowed per client address (per API "
-                                  "process, pages and API together), in the `limits` notation")
+    login_free_failures: int = Field(5, ge=1, le=100, description="failed sign-ins for one username before its "
+                                     "answers slow down, and before the address they came from waits between "
+                                     "attempts on it (1 s, 2 s, 4 s, ...): never a lock of the account")
+    login_address_free_failures: int = Field(20, ge=1, description="failed sign-ins from one client address, all "
+                                             "usernames together, before that address waits between attempts")
+    login_max_wait_s: int = Field(15 * 60, ge=1, description="longest wait an address is given between sign-in "
+                                  "attempts")
+    login_max_slow_s: float = Field(8.0, ge=0, le=30, description="longest time an answer for a username under "
+                                    "attack is held back (it is never refused for that)")
+    trusted_proxies: str = Field("", description="addresses or CIDRs of the reverse proxies whose X-Forwarded-For "
+                                 "and X-Forwarded-Proto are believed (comma-separated; empty: none, the socket's "
+                                 "address is the client's)")
 
     # Intake
     scorecard_min_cases: int = Field(10, ge=1, description="cases an agency or regency needs in a period to be "

@@ -7,7 +7,16 @@ that ship inside this package (`migrations/`) and run from code (`migrate`).
 
 from api.accounts.models import ROLES, Account
 from api.accounts.passwords import WeakPassword, check_password
-from api.accounts.store import AccountError, AccountLocked, AccountStore, SubmissionConflict, migrate
+from api.accounts.store import (
+                                AccountError,
+                                AccountStore,
+                                Enrollment,
+                                MfaRequired,
+                                SignInThrottled,
+                                SubmissionConflict,
+                                WrongPassword,
+                                migrate,
+)
 
-__all__ = ["ROLES", "Account", "AccountError", "AccountLocked", "AccountStore", "SubmissionConflict", "WeakPassword",
-           "check_password", "migrate"]
+__all__ = ["ROLES", "Account", "AccountError", "AccountStore", "Enrollment", "MfaRequired", "SignInThrottled",
+           "SubmissionConflict", "WeakPassword", "WrongPassword", "check_password", "migrate"]

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from sqlalchemy import Boolean, DateTime, Integer, String, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from api.accounts.mfa import MFA_ROLES
+
 ROLES = ("officer", "supervisor", "coordinator", "admin")
 AGENCY_ROLES = ("officer", "supervisor")  # these belong to one agency
 
@@ -43,15 +45,20 @@ class Account(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     password_changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # Set by an administrator's reset: the account must choose a new password before anything else.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     # Tokens issued at or before this second are refused: ending an account's sessions moves it to now.
     sessions_valid_after: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The TOTP secret (base32) once a second factor is set up, and the last time step a code was accepted for.
+    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
-    def locked(self, now: datetime) -> bool:
-        return self.locked_until is not None and self.locked_until > now
+    @property
+    def mfa_required(self) -> bool:
+        """Coordinators and admins always need a second factor; anyone else once they have set one up."""
+        return self.role in MFA_ROLES or self.totp_secret is not None
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # never the secrets
         return f"Account({self.username!r}, role={self.role!r}, agency={self.agency!r}, disabled={self.disabled})"
 
 
@@ -89,3 +96,25 @@ class SubmissionKey(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))  # SHA-256 of the content
     case_id: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class RecoveryCode(Base):
+    """A single-use recovery code of an account's second factor; only its SHA-256 is stored."""
+
+    __tablename__ = "recovery_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class SignInFailure(Base):
+    """Failed sign-ins counted under one key (an address; a username; a username from an address), shared by
+    every API process. A counter is forgotten once its last failure is old enough (api/accounts/throttle.py)."""
+
+    __tablename__ = "sign_in_failures"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

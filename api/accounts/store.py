@@ -1,4 +1,5 @@
-"""AccountStore: the one place accounts change — add, disable, list, authenticate (with lockout)."""
+"""AccountStore: the one place accounts change — add, disable, list, authenticate (password, second factor,
+throttled sign-ins), change or reset a password."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,8 +20,19 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.accounts.models import AGENCY_ROLES, ROLES, Account, ApiKey, StaffSession, SubmissionKey
+from api.accounts import mfa
+from api.accounts.models import (
+    AGENCY_ROLES,
+    ROLES,
+    Account,
+    ApiKey,
+    RecoveryCode,
+    SignInFailure,
+    StaffSession,
+    SubmissionKey,
+)
 from api.accounts.passwords import check_password
+from api.accounts.throttle import ThrottlePolicy, address_key, slow_s, user_address_key, user_key, wait_s
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 USERNAME = re.compile(r"^[a-z0-9._-]{3,64}$")
@@ -42,13 +55,30 @@ class SubmissionConflict(Exception):
 SUBMISSION_KEY_DAYS = 30
 
 
-class AccountLocked(Exception):
-    """Too many failed logins in a row: the account refuses every password until `until`."""
+class WrongPassword(ValueError):
+    """The current password given with a change of password is wrong."""
 
-    def __init__(self, until: datetime, now: datetime) -> None:
-        super().__init__(f"locked until {until.isoformat()}")
-        self.until = until
-        self.retry_after_s = max(1, int((until - now).total_seconds() + 0.999))
+
+class SignInThrottled(Exception):
+    """Too many failed sign-ins from this address (for this username, or for all): wait `retry_after_s`."""
+
+    def __init__(self, retry_after_s: float) -> None:
+        self.retry_after_s = max(1, int(retry_after_s + 0.999))
+        super().__init__(f"wait {self.retry_after_s} s")
+
+
+class MfaRequired(Exception):
+    """The password was right, but the account needs a valid second factor (TOTP or recovery code) too."""
+
+
+@dataclass(frozen=True)
+class Enrollment:
+    """A new second factor, shown once: the `otpauth://` URI for an authenticator app and recovery codes."""
+
+    username: str
+    secret: str
+    uri: str
+    recovery_codes: list[str]
 
 
 def engine_for(database_url: str) -> Engine:
@@ -89,13 +119,14 @@ def _now() -> datetime:
 
 
 class AccountStore:
-    def __init__(self, database_url: str, agency_exists: Callable[[str], bool], *, max_failures: int = 5,
-                 lock_s: float = 15 * 60, hasher: PasswordHasher | None = None) -> None:
+    def __init__(self, database_url: str, agency_exists: Callable[[str], bool], *,
+                 throttle: ThrottlePolicy | None = None, hasher: PasswordHasher | None = None,
+                 issuer: str = mfa.ISSUER) -> None:
         self.engine = engine_for(database_url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._agency_exists = agency_exists
-        self.max_failures = max_failures
-        self.lock = timedelta(seconds=lock_s)
+        self.throttle = throttle or ThrottlePolicy()
+        self.issuer = issuer  # the name authenticator apps show beside the username
         self.hasher = hasher or PasswordHasher()  # argon2id, the library's recommended parameters
         # Checked when the username is unknown, so such a login costs as much time as a real one.
         self._dummy_hash = self.hasher.hash("not a password of anyone")
@@ -107,7 +138,11 @@ class AccountStore:
 
         jurisdiction = load_jurisdiction(settings.jurisdiction_file)
         store = cls(settings.database_url, lambda code: jurisdiction.agency(code) is not None,
-                    max_failures=settings.login_max_failures, lock_s=settings.login_lock_s)
+                    throttle=ThrottlePolicy(free_user_address=settings.login_free_failures,
+                                            free_address=settings.login_address_free_failures,
+                                            free_user=settings.login_free_failures,
+                                            max_wait_s=settings.login_max_wait_s, max_slow_s=settings.login_max_slow_s),
+                    issuer=f"Aduan {jurisdiction.name}")
         store.setup()
         return store
 
@@ -139,8 +174,8 @@ class AccountStore:
             raise AccountError(f"Instansi tidak dikenal / unknown agency {agency!r} (not in the jurisdiction file)")
         check_password(password, username)
         account = Account(username=username, role=role, agency=agency, password_hash=self.hasher.hash(password),
-                          disabled=False, created_at=now, password_changed_at=now, failed_logins=0,
-                          locked_until=None, sessions_valid_after=_second(now) - timedelta(seconds=1))
+                          disabled=False, created_at=now, password_changed_at=now, must_change_password=False,
+                          sessions_valid_after=_second(now) - timedelta(seconds=1))
         with self._session() as session:
             session.add(account)
             try:
@@ -153,12 +188,9 @@ class AccountStore:
         """Disable the account and end its sessions at once (every token issued until now is refused)."""
         now = now or _now()
         with self._session() as session:
-            account = session.scalar(select(Account).where(Account.username == username.strip().lower()))
-            if account is None:
-                raise AccountError(f"Akun tidak ditemukan / no account {username!r}")
+            account = self._account_in(session, username)
             account.disabled = True
-            account.sessions_valid_after = _second(now)
-            session.execute(delete(StaffSession).where(StaffSession.username == account.username))
+            self._end_sessions(session, account, now)
             session.commit()
             return account
 
@@ -172,34 +204,165 @@ class AccountStore:
 
     # -- signing in -----------------------------------------------------------------------------------
 
-    def authenticate(self, username: str, password: str, now: datetime | None = None) -> Account | None:
-        """The account if the password is right and the account enabled and unlocked; None otherwise.
+    def sign_in_wait(self, username: str, address: str, now: datetime | None = None) -> tuple[float, float]:
+        """(refuse_s, slow_s) for an attempt on `username` from `address` now: refuse it for `refuse_s` more
+        seconds (429), else hold the answer `slow_s` seconds (api/accounts/throttle.py)."""
+        now = now or _now()
+        policy = self.throttle
+        keys = {user_address_key(username, address): policy.free_user_address, address_key(address):
+                policy.free_address}
+        with self._session() as session:
+            rows = {row.key: row for row in session.scalars(select(SignInFailure).where(
+                SignInFailure.key.in_([*keys, user_key(username)])))}
+        forget = timedelta(seconds=policy.forget_after_s)
+        live = {key: row for key, row in rows.items() if row.last_at + forget > now}
+        refuse = max([(row.last_at + timedelta(seconds=wait_s(row.failures, keys[key], policy.max_wait_s))
+                       - now).total_seconds() for key, row in live.items() if key in keys] + [0.0])
+        user = live.get(user_key(username))
+        slow = slow_s(user.failures, policy.free_user, policy.max_slow_s) if user is not None else 0.0
+        return max(refuse, 0.0), slow
 
-        Raises AccountLocked while locked, even for the right password. `max_failures` wrong passwords in
-        a row lock the account for `lock`; a success resets the count.
+    def authenticate(self, username: str, password: str, otp: str | None = None, *, address: str = "unknown",
+                     now: datetime | None = None) -> Account | None:
+        """The account if the password is right, the account enabled and, where it needs one, the second
+        factor (`otp`: a TOTP code or a recovery code) valid; None otherwise, counted as a failed sign-in.
+
+        Raises MfaRequired when the password is right but the code is missing (not counted: a client asks
+        for the code only then) or wrong (counted). An unknown username costs the same argon2 check as a
+        known one and counts the same, so neither the answer nor its time tells whether it exists. Call
+        `sign_in_wait` first: this method checks the password whatever the counters say.
         """
         now = now or _now()
         account = self.get(username) if USERNAME.match(username.strip().lower()) else None
         if account is None:
             self._verify(self._dummy_hash, password)  # as slow as a real check: timing does not tell
+            self._count_failure(username, address, now)
             return None
-        if account.locked(now):
-            self._verify(self._dummy_hash, password)
-            raise AccountLocked(account.locked_until, now)
-        if not self._verify(account.password_hash, password):
-            self._failed(account, now)
+        if not self._verify(account.password_hash, password) or account.disabled:
+            self._count_failure(username, address, now)
             return None
-        if account.disabled:
-            return None
+        if account.mfa_required:
+            if not (otp or "").strip():
+                raise MfaRequired
+            if not self._second_factor(account, otp, now):
+                self._count_failure(username, address, now)
+                raise MfaRequired
         with self._session() as session:
-            changes: dict = {"failed_logins": 0, "locked_until": None}
+            session.execute(delete(SignInFailure).where(SignInFailure.key.in_(
+                [user_key(username), user_address_key(username, address)])))
             if self.hasher.check_needs_rehash(account.password_hash):
-                changes["password_hash"] = self.hasher.hash(password)
-            session.execute(update(Account).where(Account.id == account.id).values(**changes))
+                account.password_hash = self.hasher.hash(password)
+                session.execute(update(Account).where(Account.id == account.id)
+                                .values(password_hash=account.password_hash))
             session.commit()
-        for name, value in changes.items():
-            setattr(account, name, value)
         return account
+
+    def _second_factor(self, account: Account, code: str, now: datetime) -> bool:
+        """A TOTP code of a later time step than the last one used, or an unused recovery code; either is
+        used up here (one statement each, so two requests cannot both use it)."""
+        with self._session() as session:
+            if mfa.looks_like_recovery_code(code):
+                used = session.execute(update(RecoveryCode).where(
+                    RecoveryCode.code_hash == mfa.recovery_code_hash(code),
+                    RecoveryCode.username == account.username, RecoveryCode.used_at.is_(None)).values(used_at=now))
+                session.commit()
+                return used.rowcount == 1
+            if account.totp_secret is None:
+                return False
+            step = mfa.matching_step(account.totp_secret, code, now, account.totp_last_step)
+            if step is None:
+                return False
+            last = Account.totp_last_step
+            taken = session.execute(update(Account).where(Account.id == account.id,
+                                                          (last.is_(None)) | (last < step)).values(totp_last_step=step))
+            session.commit()
+            return taken.rowcount == 1
+
+    def _count_failure(self, username: str, address: str, now: datetime) -> None:
+        forget = now - timedelta(seconds=self.throttle.forget_after_s)
+        with self._session() as session:
+            session.execute(delete(SignInFailure).where(SignInFailure.last_at < forget))
+            for key in (user_key(username), user_address_key(username, address), address_key(address)):
+                # One statement per counter, so failures at once in several processes all count.
+                counted = session.execute(update(SignInFailure).where(SignInFailure.key == key)
+                                          .values(failures=SignInFailure.failures + 1, last_at=now))
+                if counted.rowcount == 0:
+                    try:
+                        with session.begin_nested():
+                            session.add(SignInFailure(key=key, failures=1, last_at=now))
+                    except IntegrityError:  # another process made it meanwhile
+                        session.execute(update(SignInFailure).where(SignInFailure.key == key)
+                                        .values(failures=SignInFailure.failures + 1, last_at=now))
+            session.commit()
+
+    # -- the second factor and passwords ----------------------------------------------------------------
+
+    def enroll_mfa(self, username: str, now: datetime | None = None) -> Enrollment:
+        """A new TOTP secret and new recovery codes for `username` (any earlier ones stop working), and its
+        sessions ended: for a first set-up as for a lost phone (`aduan users mfa-reset`)."""
+        now = now or _now()
+        secret, codes = mfa.new_secret(), mfa.new_recovery_codes()
+        with self._session() as session:
+            account = self._account_in(session, username)
+            account.totp_secret, account.totp_last_step = secret, None
+            session.execute(delete(RecoveryCode).where(RecoveryCode.username == account.username))
+            session.add_all([RecoveryCode(code_hash=mfa.recovery_code_hash(code), username=account.username,
+                                          created_at=now) for code in codes])
+            self._end_sessions(session, account, now)
+            session.commit()
+            return Enrollment(account.username, secret, mfa.provisioning_uri(secret, account.username, self.issuer),
+                              codes)
+
+    def recovery_codes_left(self, username: str) -> int:
+        with self._session() as session:
+            return len(session.scalars(select(RecoveryCode.code_hash).where(
+                RecoveryCode.username == username.strip().lower(), RecoveryCode.used_at.is_(None))).all())
+
+    def change_password(self, username: str, old: str, new: str, keep_session: str | None = None,
+                        now: datetime | None = None) -> None:
+        """The account's own change: the old password must be right (WrongPassword otherwise), the new one
+        passes the policy (WeakPassword); every other session of the account ends, `keep_session` (the one
+        asking) stays."""
+        now = now or _now()
+        account = self.get(username)
+        if account is None or not self._verify(account.password_hash, old):
+            raise WrongPassword("Kata sandi lama salah / the current password is wrong")
+        if new == old:
+            raise WrongPassword("Kata sandi baru harus berbeda / the new password must differ from the current one")
+        check_password(new, account.username)
+        with self._session() as session:
+            account = self._account_in(session, username)
+            account.password_hash, account.password_changed_at = self.hasher.hash(new), now
+            account.must_change_password = False
+            ended = delete(StaffSession).where(StaffSession.username == account.username)
+            if keep_session:
+                ended = ended.where(StaffSession.token_hash != _hash(keep_session))
+            session.execute(ended)
+            session.commit()
+
+    def reset_password(self, username: str, now: datetime | None = None) -> str:
+        """An administrator's reset: a random one-time password (returned, to hand over), every session
+        ended, and a new password to be chosen at the next sign-in before anything else."""
+        now = now or _now()
+        password = "-".join(mfa.new_recovery_codes(2))
+        with self._session() as session:
+            account = self._account_in(session, username)
+            account.password_hash, account.password_changed_at = self.hasher.hash(password), now
+            account.must_change_password = True
+            self._end_sessions(session, account, now)
+            session.commit()
+        return password
+
+    def _account_in(self, session: Session, username: str) -> Account:
+        account = session.scalar(select(Account).where(Account.username == username.strip().lower()))
+        if account is None:
+            raise AccountError(f"Akun tidak ditemukan / no account {username!r}")
+        return account
+
+    @staticmethod
+    def _end_sessions(session: Session, account: Account, now: datetime) -> None:
+        account.sessions_valid_after = _second(now)
+        session.execute(delete(StaffSession).where(StaffSession.username == account.username))
 
     # -- sessions (pages and bearer tokens) ------------------------------------------------------------
 
@@ -325,17 +488,6 @@ class AccountStore:
             return self.hasher.verify(password_hash, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
-
-    def _failed(self, account: Account, now: datetime) -> None:
-        with self._session() as session:
-            # One statement, so two wrong passwords at once both count.
-            session.execute(update(Account).where(Account.id == account.id)
-                            .values(failed_logins=Account.failed_logins + 1))
-            failures = session.scalar(select(Account.failed_logins).where(Account.id == account.id))
-            if failures >= self.max_failures:
-                session.execute(update(Account).where(Account.id == account.id)
-                                .values(failed_logins=0, locked_until=now + self.lock))
-            session.commit()
 
 
 def _second(moment: datetime) -> datetime:

@@ -58,7 +58,9 @@ BODY: Responses = {
     413: error("The body is larger than three photos and the form allow"),
 }
 STAFF: Responses = {401: error("No valid staff bearer token: missing, expired, idle too long, signed out, or "
-                               "its account disabled", headers={"WWW-Authenticate": {"schema": {"type": "string"}}})}
+                               "its account disabled", headers={"WWW-Authenticate": {"schema": {"type": "string"}}}),
+                    403: error("Not allowed for this account; or an administrator reset its password and it must "
+                               "be changed first (POST /api/v1/auth/password)")}
 RATE_LIMITED: Responses = {429: error("Too many requests from this address; Retry-After says for how long",
                                       headers=_RETRY_AFTER)}
 KAFKA_UNAVAILABLE: Responses = {503: error("Kafka did not confirm in time; try again after Retry-After",

@@ -1,5 +1,5 @@
-"""Signing in: accounts in the database, tokens from /api/v1/auth/token, lockout, ended sessions, signing
-out, and `aduan staff-token`."""
+"""Signing in: accounts in the database, tokens from /api/v1/auth/token, ended sessions, signing out, and
+`aduan staff-token`. The second factor, password changes and the throttle: test_staff_access.py."""
 
 import subprocess
 import sys
@@ -54,17 +54,8 @@ def test_a_wrong_password_and_an_unknown_user_get_the_same_401(client, accounts)
     assert "access_token" not in wrong.text
 
 
-def test_repeated_failures_lock_the_account(client, accounts, stack):
-    username = new_account(accounts)
-    for _ in range(stack.login_max_failures):
-        assert login(client, username, "not-the-password").status_code == 401
-    locked = login(client, username, PASSWORD)  # even the right password, while locked
-    assert locked.status_code == 429, locked.text
-    assert 0 < int(locked.headers["Retry-After"]) <= stack.login_lock_s
-
-
 def test_disabling_an_account_ends_its_sessions_at_once(client, accounts):
-    username = new_account(accounts, role="coordinator", agency=None)
+    username = new_account(accounts, role="supervisor", agency="DPUPR")
     token = login(client, username, PASSWORD).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/v1/officer/performance", headers=headers).status_code == 200

@@ -47,8 +47,9 @@ def coordinator_token(client, stack) -> str:
     username = f"st-{uuid.uuid4().hex[:8]}"
     store = AccountStore.from_settings(stack)  # the same database as the API process
     store.add(username, "coordinator", None, PASSWORD)
+    code = store.enroll_mfa(username).recovery_codes[0]
     store.close()
-    answer = client.post("/api/v1/auth/token", data={"username": username, "password": PASSWORD})
+    answer = client.post("/api/v1/auth/token", data={"username": username, "password": PASSWORD, "otp": code})
     assert answer.status_code == 200, answer.text
     return answer.json()["access_token"]
 

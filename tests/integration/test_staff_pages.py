@@ -27,9 +27,10 @@ def account(stack):
     store.close()
 
 
-def sign_in(browser: httpx.Client, username: str, password: str) -> httpx.Response:
+def sign_in(browser: httpx.Client, username: str, password: str, otp: str = "") -> httpx.Response:
     token = csrf_of(browser.get("/petugas/masuk").text)
-    return browser.post("/petugas/masuk", data={"csrf": token, "username": username, "password": password})
+    return browser.post("/petugas/masuk", data={"csrf": token, "username": username, "password": password,
+                                                "otp": otp})
 
 
 def test_sign_in_dashboard_sign_out(client, es, stack, account):

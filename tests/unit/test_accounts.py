@@ -1,3 +1,4 @@
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -6,7 +7,7 @@ from sqlalchemy import inspect
 from typer.testing import CliRunner
 
 from aduan.cli import cli
-from api.accounts import AccountError, AccountLocked, AccountStore, WeakPassword, check_password
+from api.accounts import AccountError, AccountStore, MfaRequired, WeakPassword, check_password
 
 pytestmark = pytest.mark.unit
 runner = CliRunner()
@@ -35,7 +36,9 @@ def test_migrations_create_the_accounts_table(store):
     assert {"accounts", "alembic_version"} <= set(tables)
     columns = {c["name"] for c in inspect(store.engine).get_columns("accounts")}
     assert {"username", "role", "agency", "password_hash", "disabled", "created_at", "password_changed_at",
-            "failed_logins", "locked_until", "sessions_valid_after"} <= columns
+            "sessions_valid_after", "totp_secret", "totp_last_step", "must_change_password"} <= columns
+    assert not {"failed_logins", "locked_until"} & columns  # the lockout is gone (api/accounts/throttle.py)
+    assert {"recovery_codes", "sign_in_failures"} <= set(tables)
     store.setup()  # running them again changes nothing
 
 
@@ -120,44 +123,6 @@ def test_authenticate(store):
     assert store.authenticate("", "") is None
 
 
-def test_lockout_after_five_failures_and_release_after_the_lock_time(store):
-    store.add("budi", "officer", "DPUPR", GOOD)
-    for i in range(4):
-        assert store.authenticate("budi", "wrong-password", now=T0 + timedelta(seconds=i)) is None
-    assert store.get("budi").failed_logins == 4
-    assert store.authenticate("budi", "wrong-password", now=T0 + timedelta(seconds=4)) is None
-    assert store.get("budi").locked_until == T0 + timedelta(seconds=4, minutes=15)
-    # Locked: even the right password fails, and it says for how long.
-    with pytest.raises(AccountLocked) as locked:
-        store.authenticate("budi", GOOD, now=T0 + timedelta(minutes=10))
-    assert locked.value.retry_after_s == 5 * 60 + 4
-    # After the lock time the right password works again, and the count starts over.
-    assert store.authenticate("budi", GOOD, now=T0 + timedelta(minutes=16)) is not None
-    account = store.get("budi")
-    assert account.failed_logins == 0 and account.locked_until is None
-
-
-def test_a_success_resets_the_failure_count(store):
-    store.add("budi", "officer", "DPUPR", GOOD)
-    for _ in range(4):
-        store.authenticate("budi", "wrong-password", now=T0)
-    assert store.authenticate("budi", GOOD, now=T0) is not None
-    for _ in range(4):
-        assert store.authenticate("budi", "wrong-password", now=T0) is None
-    assert store.authenticate("budi", GOOD, now=T0) is not None  # never 5 in a row: never locked
-
-
-def test_lockout_limits_are_settings(tmp_path):
-    store = make_store(tmp_path, max_failures=2, lock_s=60)
-    store.add("budi", "officer", "DPUPR", GOOD)
-    store.authenticate("budi", "wrong-password", now=T0)
-    store.authenticate("budi", "wrong-password", now=T0)
-    with pytest.raises(AccountLocked):
-        store.authenticate("budi", GOOD, now=T0 + timedelta(seconds=59))
-    assert store.authenticate("budi", GOOD, now=T0 + timedelta(seconds=61)) is not None
-    store.close()
-
-
 def test_a_disabled_account_cannot_authenticate(store):
     store.add("budi", "officer", "DPUPR", GOOD)
     store.disable("budi")
@@ -198,15 +163,24 @@ def test_cli_users_add_list_disable(cli_env):
     result = runner.invoke(cli, ["users", "list"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[1].split() == ["budi", "officer", "DPUPR", "no", "no"]
-    assert lines[2].split() == ["rina", "admin", "-", "no", "no"]
+    assert lines[1].split() == ["budi", "officer", "DPUPR", "no", "no", "ok"]
+    assert lines[2].split() == ["rina", "admin", "-", "no", "yes", "(10", "codes)", "ok"]
 
     result = runner.invoke(cli, ["users", "disable", "budi"])
     assert result.exit_code == 0, result.output
     assert runner.invoke(cli, ["users", "list"]).output.splitlines()[1].split()[3] == "yes"
 
+    # An admin gets a second factor at once: its URI and recovery codes are printed, once.
+    added = runner.invoke(cli, ["users", "add", "sari", "--role", "admin"], input=GOOD + "\n")
+    assert "otpauth://totp/" in added.output and "sari" in added.output
+    code = re.compile(r"\s+[a-z2-9]{4}(-[a-z2-9]{4}){2}")
+    codes = [line.strip() for line in added.output.splitlines() if code.fullmatch(line)]
+    assert len(codes) == 10
     store = AccountStore(f"sqlite:///{cli_env}/cli.db", lambda code: True)
-    assert store.authenticate("rina", GOOD).role == "admin"
+    with pytest.raises(MfaRequired):
+        store.authenticate("sari", GOOD)
+    assert store.authenticate("sari", GOOD, codes[0]).role == "admin"
+    assert store.get("sari").totp_secret in added.output
     store.close()
 
 
@@ -235,7 +209,44 @@ def test_cli_users_disable_an_unknown_account(cli_env):
     assert "nobody" in result.output
 
 
-@pytest.mark.parametrize("args", [["users"], ["users", "add"], ["users", "disable"], ["users", "list"]])
+def test_cli_mfa_reset_replaces_the_second_factor(cli_env):
+    assert runner.invoke(cli, ["users", "add", "budi", "--role", "officer", "--agency", "DPUPR"],
+                         input=GOOD + "\n").exit_code == 0
+    store = AccountStore(f"sqlite:///{cli_env}/cli.db", lambda code: True)
+    assert store.authenticate("budi", GOOD) is not None  # an officer without a second factor: the password does
+    first = runner.invoke(cli, ["users", "mfa-reset", "budi"])
+    assert first.exit_code == 0 and "otpauth://totp/" in first.output
+    old_secret = store.get("budi").totp_secret
+    with pytest.raises(MfaRequired):  # set up: required from now on
+        store.authenticate("budi", GOOD)
+    second = runner.invoke(cli, ["users", "mfa-reset", "budi"])
+    assert second.exit_code == 0
+    new_secret = store.get("budi").totp_secret
+    assert new_secret != old_secret and new_secret in second.output and old_secret not in second.output
+    assert runner.invoke(cli, ["users", "mfa-reset", "nobody"]).exit_code == 1
+    store.close()
+
+
+def test_cli_reset_password_gives_a_one_time_password_that_must_be_changed(cli_env):
+    assert runner.invoke(cli, ["users", "add", "budi", "--role", "officer", "--agency", "DPUPR"],
+                         input=GOOD + "\n").exit_code == 0
+    store = AccountStore(f"sqlite:///{cli_env}/cli.db", lambda code: True)
+    token = store.open_session("budi", 3600)
+    result = runner.invoke(cli, ["users", "reset-password", "budi"])
+    assert result.exit_code == 0, result.output
+    one_time = result.output.split("one-time password of budi: ")[1].split()[0]
+    assert store.session_account(token, 1800) is None  # its sessions ended
+    assert store.authenticate("budi", GOOD) is None
+    account = store.authenticate("budi", one_time)
+    assert account is not None and account.must_change_password
+    store.change_password("budi", one_time, GOOD + "-baru")
+    assert not store.get("budi").must_change_password
+    assert runner.invoke(cli, ["users", "reset-password", "nobody"]).exit_code == 1
+    store.close()
+
+
+@pytest.mark.parametrize("args", [["users"], ["users", "add"], ["users", "disable"], ["users", "list"],
+                                  ["users", "mfa-reset"], ["users", "reset-password"]])
 def test_users_commands_have_help(args):
     result = runner.invoke(cli, [*args, "--help"])
     assert result.exit_code == 0, result.output

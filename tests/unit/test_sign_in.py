@@ -1,0 +1,189 @@
+"""Signing in at the store: the second factor (TOTP once per time step, recovery codes once), changes and
+resets of passwords, and the throttle that slows failures down without ever locking an account."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from argon2 import PasswordHasher
+
+from api.accounts import AccountStore, MfaRequired, WeakPassword, WrongPassword
+from api.accounts.mfa import code_now, matching_step, new_secret
+from api.accounts.throttle import ThrottlePolicy, slow_s, wait_s
+
+pytestmark = pytest.mark.unit
+GOOD = "kopi-pahit-di-pantai-panjang"
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+HERE, THERE = "10.0.0.1", "10.0.0.2"
+
+
+def make_store(tmp_path, **kw) -> AccountStore:
+    store = AccountStore(f"sqlite:///{tmp_path}/accounts.db", lambda code: code == "DPUPR", hasher=FAST, **kw)
+    store.setup()
+    return store
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = make_store(tmp_path)
+    yield s
+    s.close()
+
+
+# -- the second factor --------------------------------------------------------------------------------
+
+def test_a_coordinator_needs_a_valid_code_and_a_missing_code_is_not_a_failure(store):
+    store.add("rina", "coordinator", None, GOOD, now=T0)
+    enrollment = store.enroll_mfa("rina", now=T0)
+    assert enrollment.uri.startswith("otpauth://totp/") and "rina" in enrollment.uri
+    for _ in range(10):  # many tries without a code: none counts, nothing slows
+        with pytest.raises(MfaRequired):
+            store.authenticate("rina", GOOD, address=HERE, now=T0)
+    assert store.sign_in_wait("rina", HERE, now=T0) == (0.0, 0.0)
+    with pytest.raises(MfaRequired):
+        store.authenticate("rina", GOOD, "000000" if code_now(enrollment.secret, T0) != "000000" else "111111",
+                           address=HERE, now=T0)
+    assert store.authenticate("rina", GOOD, code_now(enrollment.secret, T0), address=HERE, now=T0).username == "rina"
+
+
+def test_a_coordinator_without_a_second_factor_cannot_sign_in(store):
+    store.add("rina", "coordinator", None, GOOD)
+    with pytest.raises(MfaRequired):
+        store.authenticate("rina", GOOD, "123456")
+
+
+def test_a_wrong_password_with_a_right_code_is_a_plain_failure(store):
+    store.add("rina", "admin", None, GOOD)
+    enrollment = store.enroll_mfa("rina", now=T0)
+    assert store.authenticate("rina", GOOD + "x", code_now(enrollment.secret, T0), now=T0) is None
+
+
+def test_a_totp_code_works_once(store):
+    store.add("rina", "admin", None, GOOD)
+    secret = store.enroll_mfa("rina", now=T0).secret
+    code = code_now(secret, T0)
+    assert store.authenticate("rina", GOOD, code, now=T0) is not None
+    with pytest.raises(MfaRequired):  # replayed within its 30 s
+        store.authenticate("rina", GOOD, code, now=T0 + timedelta(seconds=5))
+    later = T0 + timedelta(seconds=30)
+    assert store.authenticate("rina", GOOD, code_now(secret, later), now=later) is not None
+
+
+def test_one_step_of_clock_drift_either_way_is_allowed():
+    secret = new_secret()
+    assert matching_step(secret, code_now(secret, T0 - timedelta(seconds=30)), T0, None) is not None
+    assert matching_step(secret, code_now(secret, T0 + timedelta(seconds=30)), T0, None) is not None
+    assert matching_step(secret, code_now(secret, T0 + timedelta(seconds=90)), T0, None) is None
+    assert matching_step(secret, "12345", T0, None) is None and matching_step(secret, "١٢٣٤٥٦", T0, None) is None
+
+
+def test_recovery_codes_work_once_each_and_are_stored_hashed(store):
+    store.add("rina", "admin", None, GOOD)
+    enrollment = store.enroll_mfa("rina")
+    first, second = enrollment.recovery_codes[:2]
+    assert store.authenticate("rina", GOOD, first.upper().replace("-", " ")) is not None  # as people type it
+    with pytest.raises(MfaRequired):
+        store.authenticate("rina", GOOD, first)
+    assert store.authenticate("rina", GOOD, second) is not None
+    assert store.recovery_codes_left("rina") == 8
+    with store.engine.connect() as connection:
+        stored = " ".join(str(row) for row in connection.exec_driver_sql("SELECT * FROM recovery_codes"))
+    assert not any(code in stored or code.replace("-", "") in stored for code in enrollment.recovery_codes)
+
+
+def test_a_new_enrollment_ends_the_old_factor_and_the_sessions(store):
+    store.add("rina", "admin", None, GOOD)
+    old = store.enroll_mfa("rina", now=T0)
+    token = store.open_session("rina", 3600, now=T0 + timedelta(seconds=2))
+    new = store.enroll_mfa("rina", now=T0 + timedelta(seconds=3))
+    assert store.session_account(token, 1800, now=T0 + timedelta(seconds=4)) is None
+    later = T0 + timedelta(minutes=5)
+    with pytest.raises(MfaRequired):
+        store.authenticate("rina", GOOD, old.recovery_codes[0], now=later)
+    with pytest.raises(MfaRequired):
+        store.authenticate("rina", GOOD, code_now(old.secret, later), now=later)
+    assert store.authenticate("rina", GOOD, code_now(new.secret, later), now=later) is not None
+
+
+# -- passwords ----------------------------------------------------------------------------------------
+
+def test_changing_the_password_ends_every_other_session(store):
+    store.add("budi", "officer", "DPUPR", GOOD, now=T0)
+    here = store.open_session("budi", 3600, now=T0)
+    elsewhere = store.open_session("budi", 3600, now=T0)
+    store.change_password("budi", GOOD, "teh-manis-di-benteng-marlborough", keep_session=here, now=T0)
+    assert store.session_account(here, 1800, now=T0) is not None
+    assert store.session_account(elsewhere, 1800, now=T0) is None
+    assert store.authenticate("budi", GOOD) is None
+    assert store.authenticate("budi", "teh-manis-di-benteng-marlborough") is not None
+
+
+def test_a_password_change_needs_the_current_password_and_a_good_new_one(store):
+    store.add("budi", "officer", "DPUPR", GOOD)
+    with pytest.raises(WrongPassword):
+        store.change_password("budi", "not-the-password", "teh-manis-di-benteng-marlborough")
+    with pytest.raises(WrongPassword):
+        store.change_password("budi", GOOD, GOOD)
+    with pytest.raises(WeakPassword):
+        store.change_password("budi", GOOD, "password")
+    assert store.authenticate("budi", GOOD) is not None
+
+
+# -- the throttle -------------------------------------------------------------------------------------
+
+def test_waits_and_slow_downs_grow_and_are_capped():
+    assert [wait_s(n, 5, 900) for n in (0, 4, 5, 6, 7, 14, 15, 40)] == [0, 0, 1, 2, 4, 512, 900, 900]
+    assert [slow_s(n, 5, 8) for n in (4, 5, 6, 9, 50)] == [0, 0.5, 1, 8, 8]
+
+
+def fail(store, username, address, now, times=1):
+    for _ in range(times):
+        assert store.authenticate(username, "not-the-password", address=address, now=now) is None
+
+
+def test_an_attacker_throttles_their_own_address_and_never_locks_the_real_user_out(store):
+    store.add("budi", "officer", "DPUPR", GOOD)
+    fail(store, "budi", THERE, T0, times=12)
+    refuse, slow = store.sign_in_wait("budi", THERE, now=T0)
+    assert refuse == 2 ** 7  # 12 failures, 5 free: 128 s for that address, for that username
+    # The real user at another address is never refused, only slowed (the username's counter), and signs in.
+    refuse, slow = store.sign_in_wait("budi", HERE, now=T0)
+    assert refuse == 0 and slow == store.throttle.max_slow_s
+    assert store.authenticate("budi", GOOD, address=HERE, now=T0) is not None
+    # The success clears the username's counters, not the attacker's address.
+    assert store.sign_in_wait("budi", HERE, now=T0) == (0.0, 0.0)
+    assert store.sign_in_wait("budi", THERE, now=T0)[0] == 2 ** 7
+
+
+def test_an_address_trying_many_usernames_waits(tmp_path):
+    store = make_store(tmp_path, throttle=ThrottlePolicy(free_address=6))
+    for i in range(6):
+        fail(store, f"user{i}", THERE, T0)  # one failure each: no username-and-address counter is over
+    assert store.sign_in_wait("someone-else", THERE, now=T0)[0] == 1
+    assert store.sign_in_wait("someone-else", HERE, now=T0) == (0.0, 0.0)
+    store.close()
+
+
+def test_an_unknown_username_is_throttled_exactly_like_a_known_one(store):
+    store.add("budi", "officer", "DPUPR", GOOD)
+    fail(store, "budi", THERE, T0, times=7)
+    fail(store, "nobody-here", THERE, T0, times=7)
+    assert store.sign_in_wait("budi", THERE, now=T0) == store.sign_in_wait("nobody-here", THERE, now=T0)
+    assert store.sign_in_wait("budi", HERE, now=T0) == store.sign_in_wait("nobody-here", HERE, now=T0)
+
+
+def test_counters_are_forgotten_after_a_quiet_day(store):
+    fail(store, "budi", THERE, T0, times=10)
+    assert store.sign_in_wait("budi", THERE, now=T0 + timedelta(hours=23))[0] == 0  # 32 s after the last failure
+    assert store.sign_in_wait("budi", HERE, now=T0 + timedelta(hours=23))[1] > 0
+    assert store.sign_in_wait("budi", HERE, now=T0 + timedelta(hours=25)) == (0.0, 0.0)
+
+
+def test_two_stores_on_one_database_share_the_counters(tmp_path):
+    """Two API processes: failures at either count for both."""
+    first, second = make_store(tmp_path), make_store(tmp_path)
+    fail(first, "budi", THERE, T0, times=3)
+    fail(second, "budi", THERE, T0, times=3)
+    assert first.sign_in_wait("budi", THERE, now=T0)[0] == 2  # 6 failures: the second past the 5 free ones
+    first.close()
+    second.close()
