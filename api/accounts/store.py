@@ -205,57 +205,118 @@ class AccountStore:
     # -- signing in -----------------------------------------------------------------------------------
 
     def sign_in_wait(self, username: str, address: str, now: datetime | None = None) -> tuple[float, float]:
-        """(refuse_s, slow_s) for an attempt on `username` from `address` now: refuse it for `refuse_s` more
-        seconds (429), else hold the answer `slow_s` seconds (api/accounts/throttle.py)."""
+        """(refuse_s, slow_s) for an attempt on `username` from `address` now, counting nothing: refuse it for
+        `refuse_s` more seconds (429), else hold its answer `slow_s` seconds (api/accounts/throttle.py)."""
         now = now or _now()
-        policy = self.throttle
-        keys = {user_address_key(username, address): policy.free_user_address, address_key(address):
-                policy.free_address}
         with self._session() as session:
-            rows = {row.key: row for row in session.scalars(select(SignInFailure).where(
-                SignInFailure.key.in_([*keys, user_key(username)])))}
-        forget = timedelta(seconds=policy.forget_after_s)
-        live = {key: row for key, row in rows.items() if row.last_at + forget > now}
-        refuse = max([(row.last_at + timedelta(seconds=wait_s(row.failures, keys[key], policy.max_wait_s))
-                       - now).total_seconds() for key, row in live.items() if key in keys] + [0.0])
-        user = live.get(user_key(username))
-        slow = slow_s(user.failures, policy.free_user, policy.max_slow_s) if user is not None else 0.0
-        return max(refuse, 0.0), slow
+            return self._wait(session, username, address, now)
+
+    def begin_sign_in(self, username: str, address: str, now: datetime | None = None) -> float:
+        """Count an attempt on `username` from `address` as failed before its password is checked, and return
+        how long to hold its answer; raise SignInThrottled (counting nothing) while the address must wait.
+
+        Counted first, in one transaction with the check, so that attempts sent in parallel cannot all pass
+        the check before any of them has failed: each sees the ones before it. `authenticate(begun=True)`
+        takes the count back for a success or a missing second-factor code."""
+        now = now or _now()
+        keys = self._keys(username, address)
+        with self._session() as session:
+            # A write first: the transaction holds the database's write lock (SQLite) or the rows' locks
+            # (PostgreSQL, with the FOR UPDATE below) from here to its commit.
+            session.execute(update(SignInFailure).where(SignInFailure.key.in_(keys))
+                            .values(failures=SignInFailure.failures))
+            refuse_s, slow = self._wait(session, username, address, now, lock=True)
+            if refuse_s > 0:
+                session.rollback()
+                raise SignInThrottled(refuse_s)
+            session.execute(delete(SignInFailure).where(
+                SignInFailure.key.in_(keys),
+                SignInFailure.last_at < now - timedelta(seconds=self.throttle.forget_after_s)))
+            for key in keys:
+                self._add_to(session, key, 1, now)
+            session.commit()
+        return slow
 
     def authenticate(self, username: str, password: str, otp: str | None = None, *, address: str = "unknown",
-                     now: datetime | None = None) -> Account | None:
+                     now: datetime | None = None, begun: bool = False) -> Account | None:
         """The account if the password is right, the account enabled and, where it needs one, the second
         factor (`otp`: a TOTP code or a recovery code) valid; None otherwise, counted as a failed sign-in.
 
         Raises MfaRequired when the password is right but the code is missing (not counted: a client asks
-        for the code only then) or wrong (counted). An unknown username costs the same argon2 check as a
-        known one and counts the same, so neither the answer nor its time tells whether it exists. Call
-        `sign_in_wait` first: this method checks the password whatever the counters say.
+        for the code only then) or wrong (counted), and SignInThrottled while the address must wait (the
+        password then not checked). An unknown username costs the same argon2 check as a known one and counts
+        the same, so neither the answer nor its time tells whether it exists. `begun`: `begin_sign_in` has
+        counted this attempt already (the API does, to hold the answer back in between).
         """
         now = now or _now()
+        if not begun:
+            self.begin_sign_in(username, address, now)
         account = self.get(username) if USERNAME.match(username.strip().lower()) else None
         if account is None:
             self._verify(self._dummy_hash, password)  # as slow as a real check: timing does not tell
-            self._count_failure(username, address, now)
             return None
         if not self._verify(account.password_hash, password) or account.disabled:
-            self._count_failure(username, address, now)
             return None
         if account.mfa_required:
             if not (otp or "").strip():
+                self._uncount(username, address, now, success=False)
                 raise MfaRequired
             if not self._second_factor(account, otp, now):
-                self._count_failure(username, address, now)
                 raise MfaRequired
-        with self._session() as session:
-            session.execute(delete(SignInFailure).where(SignInFailure.key.in_(
-                [user_key(username), user_address_key(username, address)])))
-            if self.hasher.check_needs_rehash(account.password_hash):
-                account.password_hash = self.hasher.hash(password)
+        self._uncount(username, address, now, success=True)
+        if self.hasher.check_needs_rehash(account.password_hash):
+            account.password_hash = self.hasher.hash(password)
+            with self._session() as session:
                 session.execute(update(Account).where(Account.id == account.id)
                                 .values(password_hash=account.password_hash))
-            session.commit()
+                session.commit()
         return account
+
+    def _keys(self, username: str, address: str) -> list[str]:
+        return [user_key(username), user_address_key(username, address), address_key(address)]
+
+    def _wait(self, session: Session, username: str, address: str, now: datetime, lock: bool = False
+              ) -> tuple[float, float]:
+        policy = self.throttle
+        free = {user_address_key(username, address): policy.free_user_address,
+                address_key(address): policy.free_address}
+        query = select(SignInFailure).where(SignInFailure.key.in_(self._keys(username, address)))
+        rows = session.scalars(query.with_for_update() if lock else query).all()
+        forget = timedelta(seconds=policy.forget_after_s)
+        live = {row.key: row for row in rows if row.last_at + forget > now}
+        refuse = max([(row.last_at + timedelta(seconds=wait_s(row.failures, free[key], policy.max_wait_s))
+                       - now).total_seconds() for key, row in live.items() if key in free] + [0.0])
+        user = live.get(user_key(username))
+        slow = slow_s(user.failures, policy.free_user, policy.max_slow_s) if user is not None else 0.0
+        return max(refuse, 0.0), slow
+
+    @staticmethod
+    def _add_to(session: Session, key: str, n: int, now: datetime) -> None:
+        # One statement per counter, so attempts at once in several processes all count.
+        counted = session.execute(update(SignInFailure).where(SignInFailure.key == key)
+                                  .values(failures=SignInFailure.failures + n, last_at=now))
+        if counted.rowcount == 0 and n > 0:
+            try:
+                with session.begin_nested():
+                    session.add(SignInFailure(key=key, failures=n, last_at=now))
+            except IntegrityError:  # another process made it meanwhile
+                session.execute(update(SignInFailure).where(SignInFailure.key == key)
+                                .values(failures=SignInFailure.failures + n, last_at=now))
+
+    def _uncount(self, username: str, address: str, now: datetime, success: bool) -> None:
+        """Take back the count of an attempt that did not fail. A success clears its username's counters; the
+        address's keeps its earlier failures (an attacker could otherwise clear it with an account of their
+        own)."""
+        with self._session() as session:
+            if success:
+                session.execute(delete(SignInFailure).where(SignInFailure.key.in_(
+                    [user_key(username), user_address_key(username, address)])))
+                others = [address_key(address)]
+            else:
+                others = self._keys(username, address)
+            session.execute(update(SignInFailure).where(SignInFailure.key.in_(others), SignInFailure.failures > 0)
+                            .values(failures=SignInFailure.failures - 1))
+            session.commit()
 
     def _second_factor(self, account: Account, code: str, now: datetime) -> bool:
         """A TOTP code of a later time step than the last one used, or an unused recovery code; either is
@@ -277,23 +338,6 @@ class AccountStore:
                                                           (last.is_(None)) | (last < step)).values(totp_last_step=step))
             session.commit()
             return taken.rowcount == 1
-
-    def _count_failure(self, username: str, address: str, now: datetime) -> None:
-        forget = now - timedelta(seconds=self.throttle.forget_after_s)
-        with self._session() as session:
-            session.execute(delete(SignInFailure).where(SignInFailure.last_at < forget))
-            for key in (user_key(username), user_address_key(username, address), address_key(address)):
-                # One statement per counter, so failures at once in several processes all count.
-                counted = session.execute(update(SignInFailure).where(SignInFailure.key == key)
-                                          .values(failures=SignInFailure.failures + 1, last_at=now))
-                if counted.rowcount == 0:
-                    try:
-                        with session.begin_nested():
-                            session.add(SignInFailure(key=key, failures=1, last_at=now))
-                    except IntegrityError:  # another process made it meanwhile
-                        session.execute(update(SignInFailure).where(SignInFailure.key == key)
-                                        .values(failures=SignInFailure.failures + 1, last_at=now))
-            session.commit()
 
     # -- the second factor and passwords ----------------------------------------------------------------
 

@@ -1,12 +1,13 @@
 """Signing in at the store: the second factor (TOTP once per time step, recovery codes once), changes and
 resets of passwords, and the throttle that slows failures down without ever locking an account."""
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from argon2 import PasswordHasher
 
-from api.accounts import AccountStore, MfaRequired, WeakPassword, WrongPassword
+from api.accounts import AccountStore, MfaRequired, SignInThrottled, WeakPassword, WrongPassword
 from api.accounts.mfa import code_now, matching_step, new_secret
 from api.accounts.throttle import ThrottlePolicy, slow_s, wait_s
 
@@ -136,23 +137,60 @@ def test_waits_and_slow_downs_grow_and_are_capped():
     assert [slow_s(n, 5, 8) for n in (4, 5, 6, 9, 50)] == [0, 0.5, 1, 8, 8]
 
 
-def fail(store, username, address, now, times=1):
+def fail(store, username, address, now, times=1) -> datetime:
+    """`times` wrong passwords, each as soon as the address may try again; the time of the last one."""
     for _ in range(times):
+        now += timedelta(seconds=store.sign_in_wait(username, address, now=now)[0])
         assert store.authenticate(username, "not-the-password", address=address, now=now) is None
+    return now
 
 
 def test_an_attacker_throttles_their_own_address_and_never_locks_the_real_user_out(store):
     store.add("budi", "officer", "DPUPR", GOOD)
-    fail(store, "budi", THERE, T0, times=12)
-    refuse, slow = store.sign_in_wait("budi", THERE, now=T0)
+    now = fail(store, "budi", THERE, T0, times=12)
+    refuse, slow = store.sign_in_wait("budi", THERE, now=now)
     assert refuse == 2 ** 7  # 12 failures, 5 free: 128 s for that address, for that username
+    with pytest.raises(SignInThrottled) as refused:  # even the right password, unchecked
+        store.authenticate("budi", GOOD, address=THERE, now=now)
+    assert refused.value.retry_after_s == 128
     # The real user at another address is never refused, only slowed (the username's counter), and signs in.
-    refuse, slow = store.sign_in_wait("budi", HERE, now=T0)
+    refuse, slow = store.sign_in_wait("budi", HERE, now=now)
     assert refuse == 0 and slow == store.throttle.max_slow_s
-    assert store.authenticate("budi", GOOD, address=HERE, now=T0) is not None
+    assert store.authenticate("budi", GOOD, address=HERE, now=now) is not None
     # The success clears the username's counters, not the attacker's address.
-    assert store.sign_in_wait("budi", HERE, now=T0) == (0.0, 0.0)
-    assert store.sign_in_wait("budi", THERE, now=T0)[0] == 2 ** 7
+    assert store.sign_in_wait("budi", HERE, now=now) == (0.0, 0.0)
+    assert store.sign_in_wait("budi", THERE, now=now)[0] == 2 ** 7
+
+
+def test_attempts_in_parallel_cannot_pass_the_throttle_together(tmp_path):
+    """Each attempt is counted before its password is checked, in one transaction with the check."""
+    stores = [make_store(tmp_path) for _ in range(4)]  # four API processes on one database
+    admitted, refused = [], []
+
+    def attempt(i: int) -> None:
+        try:
+            stores[i % 4].begin_sign_in("budi", THERE, now=T0)
+            admitted.append(i)
+        except SignInThrottled:
+            refused.append(i)
+
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(attempt, range(40)))
+    assert len(admitted) == stores[0].throttle.free_user_address and len(refused) == 35
+    for store in stores:
+        store.close()
+
+
+def test_a_missing_code_and_a_success_take_the_count_back(store):
+    store.add("rina", "admin", None, GOOD)
+    secret = store.enroll_mfa("rina", now=T0).secret
+    for _ in range(20):
+        with pytest.raises(MfaRequired):
+            store.authenticate("rina", GOOD, address=HERE, now=T0)
+    assert store.sign_in_wait("rina", HERE, now=T0) == (0.0, 0.0)
+    now = fail(store, "rina", HERE, T0, times=4)
+    assert store.authenticate("rina", GOOD, code_now(secret, now), address=HERE, now=now) is not None
+    assert store.sign_in_wait("rina", HERE, now=now) == (0.0, 0.0)
 
 
 def test_an_address_trying_many_usernames_waits(tmp_path):
@@ -160,30 +198,32 @@ def test_an_address_trying_many_usernames_waits(tmp_path):
     for i in range(6):
         fail(store, f"user{i}", THERE, T0)  # one failure each: no username-and-address counter is over
     assert store.sign_in_wait("someone-else", THERE, now=T0)[0] == 1
+    with pytest.raises(SignInThrottled):
+        store.authenticate("someone-else", GOOD, address=THERE, now=T0)
     assert store.sign_in_wait("someone-else", HERE, now=T0) == (0.0, 0.0)
     store.close()
 
 
 def test_an_unknown_username_is_throttled_exactly_like_a_known_one(store):
     store.add("budi", "officer", "DPUPR", GOOD)
-    fail(store, "budi", THERE, T0, times=7)
-    fail(store, "nobody-here", THERE, T0, times=7)
-    assert store.sign_in_wait("budi", THERE, now=T0) == store.sign_in_wait("nobody-here", THERE, now=T0)
-    assert store.sign_in_wait("budi", HERE, now=T0) == store.sign_in_wait("nobody-here", HERE, now=T0)
+    known = fail(store, "budi", THERE, T0, times=7)
+    unknown = fail(store, "nobody-here", HERE, T0, times=7)
+    assert known == unknown
+    assert store.sign_in_wait("budi", THERE, now=known) == store.sign_in_wait("nobody-here", HERE, now=unknown)
 
 
 def test_counters_are_forgotten_after_a_quiet_day(store):
-    fail(store, "budi", THERE, T0, times=10)
-    assert store.sign_in_wait("budi", THERE, now=T0 + timedelta(hours=23))[0] == 0  # 32 s after the last failure
-    assert store.sign_in_wait("budi", HERE, now=T0 + timedelta(hours=23))[1] > 0
-    assert store.sign_in_wait("budi", HERE, now=T0 + timedelta(hours=25)) == (0.0, 0.0)
+    last = fail(store, "budi", THERE, T0, times=10)
+    assert store.sign_in_wait("budi", THERE, now=last + timedelta(hours=23))[0] == 0  # waited long enough
+    assert store.sign_in_wait("budi", HERE, now=last + timedelta(hours=23))[1] > 0
+    assert store.sign_in_wait("budi", HERE, now=last + timedelta(hours=25)) == (0.0, 0.0)
 
 
 def test_two_stores_on_one_database_share_the_counters(tmp_path):
     """Two API processes: failures at either count for both."""
     first, second = make_store(tmp_path), make_store(tmp_path)
-    fail(first, "budi", THERE, T0, times=3)
-    fail(second, "budi", THERE, T0, times=3)
-    assert first.sign_in_wait("budi", THERE, now=T0)[0] == 2  # 6 failures: the second past the 5 free ones
+    now = fail(first, "budi", THERE, T0, times=3)
+    now = fail(second, "budi", THERE, now, times=3)
+    assert first.sign_in_wait("budi", THERE, now=now)[0] == 2  # 6 failures: the second past the 5 free ones
     first.close()
     second.close()
