@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 from elasticsearch import Elasticsearch
-from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from config.connections import es_options, kafka_options
@@ -27,12 +27,30 @@ def topic_specs(settings: Settings) -> list[NewTopic]:
         NewTopic(t.events, n, rf, topic_configs={**FOREVER, **min_isr}),
         NewTopic(t.submissions, n, rf, topic_configs={"retention.ms": str(30 * 86_400_000), **min_isr}),
         NewTopic(t.commands, n, rf, topic_configs={"retention.ms": str(30 * 86_400_000), **min_isr}),
-        NewTopic(t.dead_letter, 1, rf, topic_configs={**FOREVER, **min_isr}),
+        # Refused messages, for a person to look at: kept a bounded time, as they may hold personal data.
+        NewTopic(t.dead_letter, 1, rf, topic_configs={**dead_letter_retention(settings), **min_isr}),
         # The case worker's table changelogs, compacted as faust makes them; made here so that the sla worker,
         # which reads the deadline index's, finds it however the workers start.
         *(NewTopic(changelog_topic(settings, table), n, rf, topic_configs={"cleanup.policy": "compact", **min_isr})
           for table in TABLES),
     ]
+
+
+def dead_letter_retention(settings: Settings) -> dict[str, str]:
+    return {"retention.ms": str(settings.dead_letter_retention_days * 86_400_000), "retention.bytes": "-1"}
+
+
+def ensure_dead_letter_retention(admin: KafkaAdminClient, settings: Settings, log: Callable[[str], None]) -> None:
+    """Give an existing dead-letter topic the retention of the settings (older ones kept it forever): the one
+    topic setting bootstrap changes, as it bounds how long personal data may stay."""
+    topic, wanted = settings.topics.dead_letter, dead_letter_retention(settings)["retention.ms"]
+    described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic, {"retention.ms": None})],
+                                       config_filter="all")
+    have = described["topic"][topic].get("retention.ms", {}).get("value")
+    if have != wanted:
+        admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, {"retention.ms": wanted})])
+        log(f"dead-letter topic {topic}: retention set to {settings.dead_letter_retention_days} days (was "
+            f"{have} ms)")
 
 
 def ensure_topics(settings: Settings, log: Callable[[str], None] = print, timeout_s: float = 60) -> None:
@@ -48,6 +66,7 @@ def ensure_topics(settings: Settings, log: Callable[[str], None] = print, timeou
         for problem in topic_mismatches(admin.describe_topics([s.name for s in topic_specs(settings)]),
                                         topic_specs(settings)):
             log(f"warning: {problem}; left as it is")
+        ensure_dead_letter_retention(admin, settings, log)
     finally:
         admin.close()
 

@@ -24,6 +24,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from api.accounts import MfaRequired, SignInThrottled
 from api.actions import await_outcome, build_command, send_command
 from api.deps import ServicesDep
+from api.ratelimit import client_address
 from api.routes.officer import case_in_scope, officer_view, queue_item
 from api.sign_in import sign_in
 from api.web import check_csrf, render
@@ -126,8 +127,11 @@ async def change_password(request: Request, services: ServicesDep, actor: Passwo
     if new != repeat:
         return render(request, "staff_password.html", 400, actor=actor, error=None, mismatch=True, done=False)
     try:
-        await run_in_threadpool(services.accounts.change_password, actor.id, current, new,
-                                request.session.get(SESSION_KEY))
+        await run_in_threadpool(lambda: services.accounts.change_password(
+            actor.id, current, new, request.session.get(SESSION_KEY), address=client_address(request)))
+    except SignInThrottled as exc:
+        return render(request, "staff_password.html", 429, actor=actor, error=None, done=False,
+                      throttled=exc.retry_after_s)
     except ValueError as exc:  # WrongPassword, WeakPassword: their message is bilingual
         return render(request, "staff_password.html", 400, actor=actor, error=str(exc), done=False)
     return render(request, "staff_password.html", actor=actor, error=None, done=True)

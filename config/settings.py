@@ -95,6 +95,10 @@ class Settings(BaseSettings):
     case_batch: int = Field(200, ge=1, le=10000, description="most messages the case agent decides before it "
                                                    "awaits their events' acknowledgements once")
 
+    dead_letter_retention_days: int = Field(30, ge=1, le=3650, description="how long the dead-letter topic keeps "
+                                            "a refused message (it may hold what a citizen wrote): applied at "
+                                            "every bootstrap, to an existing topic too")
+
     # Logs
     log_format: Literal["console", "json"] = Field("console", description="console: lines for people; json: "
                                                    "one JSON object per line (structlog), for log collectors")

@@ -362,15 +362,18 @@ class AccountStore:
             return len(session.scalars(select(RecoveryCode.code_hash).where(
                 RecoveryCode.username == username.strip().lower(), RecoveryCode.used_at.is_(None))).all())
 
-    def change_password(self, username: str, old: str, new: str, keep_session: str | None = None,
-                        now: datetime | None = None) -> None:
-        """The account's own change: the old password must be right (WrongPassword otherwise), the new one
-        passes the policy (WeakPassword); every other session of the account ends, `keep_session` (the one
-        asking) stays."""
+    def change_password(self, username: str, old: str, new: str, keep_session: str | None = None, *,
+                        address: str = "unknown", now: datetime | None = None) -> None:
+        """The account's own change: the old password must be right (WrongPassword otherwise; counted by the
+        throttle as a failed sign-in, so a stolen session cannot guess it quickly: SignInThrottled), the new
+        one passes the policy (WeakPassword); every other session of the account ends, `keep_session` (the
+        one asking) stays."""
         now = now or _now()
+        self.begin_sign_in(username, address, now)
         account = self.get(username)
         if account is None or not self._verify(account.password_hash, old):
             raise WrongPassword("Kata sandi lama salah / the current password is wrong")
+        self._uncount(username, address, now, success=True)
         if new == old:
             raise WrongPassword("Kata sandi baru harus berbeda / the new password must differ from the current one")
         check_password(new, account.username)

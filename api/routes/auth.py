@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from api.accounts import MfaRequired, SignInThrottled
 from api.auth import BearerDep, PasswordChangeDep
 from api.deps import ServicesDep
+from api.ratelimit import client_address
 from api.routes.responses import BODY, RATE_LIMITED, STAFF, error
 from api.sign_in import sign_in
 
@@ -79,13 +80,17 @@ def logout(actor: PasswordChangeDep, token: BearerDep, services: ServicesDep) ->
 @router.post("/password", status_code=204, responses=BODY | STAFF | {
     400: error("The current password is wrong, or the new one breaks the policy (detail says which)"),
     422: error("The body is not a JSON object with current_password and new_password"),
+    429: error("Too many wrong current passwords; Retry-After says for how long", headers=RATE_LIMITED[429]["headers"]),
 })
-def change_password(change: PasswordChange, actor: PasswordChangeDep, token: BearerDep,
-                    services: ServicesDep) -> Response:
+def change_password(change: PasswordChange, actor: PasswordChangeDep, token: BearerDep, services: ServicesDep,
+                    request: Request) -> Response:
     """Change the caller's own password. Every other session of the account (pages and tokens) ends; this
-    token stays valid."""
+    token stays valid. A wrong current password counts as a failed sign-in."""
     try:
-        services.accounts.change_password(actor.id, change.current_password, change.new_password, keep_session=token)
+        services.accounts.change_password(actor.id, change.current_password, change.new_password, keep_session=token,
+                                          address=client_address(request))
+    except SignInThrottled as exc:
+        raise throttled(exc) from None
     except ValueError as exc:  # WrongPassword, WeakPassword
         raise HTTPException(400, str(exc)) from None
     return Response(status_code=204)

@@ -73,5 +73,9 @@ def test_production_replication_and_a_report_of_what_differs():
     assert topic_mismatches(described, [events]) == [
         f"topic {events.name} has 6 partitions, settings ask for 12",
         f"topic {events.name} has replication factor [1], settings ask for 3"]
+    dead_letters = next(s for s in specs if s.name.endswith("aduan.deadletter"))
+    assert dead_letters.topic_configs["retention.ms"] == str(30 * 24 * 3600 * 1000)  # a bounded time
+    assert next(s for s in topic_specs(Settings(dead_letter_retention_days=7)) if s.name == dead_letters.name
+                ).topic_configs["retention.ms"] == str(7 * 24 * 3600 * 1000)
     same = [{"name": "t", "error_code": 0, "partitions": [{"replica_nodes": [1, 2, 3]}] * 12}]
     assert topic_mismatches(same, [NewTopic("t", 12, 3)]) == []

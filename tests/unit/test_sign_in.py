@@ -130,6 +130,17 @@ def test_a_password_change_needs_the_current_password_and_a_good_new_one(store):
     assert store.authenticate("budi", GOOD) is not None
 
 
+def test_guessing_the_current_password_at_a_change_is_throttled_as_a_sign_in(store):
+    """A stolen session cannot try current password after current password to take the account over."""
+    store.add("budi", "officer", "DPUPR", GOOD)
+    for _ in range(store.throttle.free_user_address):
+        with pytest.raises(WrongPassword):
+            store.change_password("budi", "a-guess", "teh-manis-di-benteng-marlborough", address=THERE, now=T0)
+    with pytest.raises(SignInThrottled):
+        store.change_password("budi", GOOD, "teh-manis-di-benteng-marlborough", address=THERE, now=T0)
+    assert store.authenticate("budi", GOOD, address=HERE, now=T0) is not None
+
+
 # -- the throttle -------------------------------------------------------------------------------------
 
 def test_waits_and_slow_downs_grow_and_are_capped():
