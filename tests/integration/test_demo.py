@@ -3,13 +3,35 @@ exist. (A demo loader that went through the public API tripped its rate limit: t
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from urllib.parse import parse_qs, urlparse
+
 import pytest
 
-from aduan.demo import submit_demo_complaints, work_demo_cases
+from aduan.demo import DEMO_PASSWORD, ensure_demo_accounts, submit_demo_complaints, work_demo_cases
+from api.accounts.mfa import code_now
 from tests.integration.test_lifecycle import headers
 from tests.support import wait_for
 
 pytestmark = pytest.mark.integration
+
+
+def test_demo_accounts_sign_in_and_the_coordinators_and_admins_second_factor_is_printed(client, stack):
+    said: list[str] = []
+    ensure_demo_accounts(stack, log=said.append)
+    uris = {line.split()[0]: line.split(": ", 1)[1] for line in said if "otpauth://totp/" in line}
+    assert set(uris) == {"koordinator", "admin"}, said
+    again: list[str] = []
+    ensure_demo_accounts(stack, log=again.append)  # a rerun changes nothing and prints the same
+    assert again == said
+
+    def sign_in(username: str, otp: str = ""):
+        return client.post("/api/v1/auth/token", data={"username": username, "password": DEMO_PASSWORD, "otp": otp})
+
+    assert sign_in("budi.pupr").status_code == 200  # an officer: the password alone
+    assert sign_in("koordinator").json() == {"detail": "mfa_required"}
+    secret = parse_qs(urlparse(uris["koordinator"]).query)["secret"][0]
+    assert sign_in("koordinator", code_now(secret, datetime.now(UTC))).status_code == 200
 
 
 def test_demo_complaints_are_routed_and_a_rerun_adds_none(client, stack):
