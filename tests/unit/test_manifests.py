@@ -6,21 +6,25 @@ from __future__ import annotations
 
 import enum
 import fnmatch
+import ipaddress
 import json
 import re
 import tomllib
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal, NamedTuple, get_args, get_origin
+from urllib.parse import urlsplit
 
 import kubernetes_validate
 import pytest
 import typer
 import yaml
 from pydantic import TypeAdapter
+from starlette.routing import Mount
 from typer.testing import CliRunner
 
 from aduan.cli import cli
+from api.app import create_app
 from config.settings import Settings
 
 pytestmark = pytest.mark.unit
@@ -29,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "k8s"
 COMPOSE = DEPLOY / "compose" / "compose.yaml"
+NGINX_CONF = DEPLOY / "compose" / "nginx.conf"
 DOCKERFILE = DEPLOY / "docker" / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 DASHBOARD = DEPLOY / "grafana" / "aduan-dashboard.json"
@@ -51,6 +56,10 @@ REGISTRY_HOSTS = (
     "docker.io", "docker.elastic.co", "quay.io", "ghcr.io", "gcr.io", "registry.k8s.io", "pypi.org",
     "files.pythonhosted.org", "repo.maven.apache.org", "registry.npmjs.org",
 )
+
+# Routes of the API the public must not reach, neither through the compose proxy nor through the Ingress
+# (README, "Monitoring": Prometheus scrapes the API's /metrics directly).
+NOT_PUBLIC = ("/metrics",)
 
 # Kinds of the operators (Strimzi, ECK), which kubernetes-validate has no schemas for.
 STRIMZI = "kafka.strimzi.io/v1beta2"
@@ -107,6 +116,137 @@ def one(kind: str) -> dict:
 @cache
 def compose() -> dict:
     return yaml.load(COMPOSE.read_text(), Loader=StrictLoader)
+
+
+class Directive(NamedTuple):
+    """One nginx directive: its name, its arguments (quotes removed) and its block, if it has one."""
+    name: str
+    args: tuple[str, ...]
+    block: tuple[Directive, ...] | None
+
+
+def nginx_parse(text: str) -> tuple[Directive, ...]:
+    """The directives of an nginx configuration file: words, quoted strings, blocks; comments left out."""
+    tokens: list[tuple[bool, str]] = []  # (is punctuation, text)
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char.isspace():
+            i += 1
+        elif char == "#":
+            i = text.find("\n", i) if "\n" in text[i:] else len(text)
+        elif char in "{};":
+            tokens.append((True, char))
+            i += 1
+        elif char in "'\"":
+            end, value = i + 1, []
+            while text[end] != char:
+                value.append(text[end + 1] if text[end] == "\\" else text[end])
+                end += 2 if text[end] == "\\" else 1
+            tokens.append((False, "".join(value)))
+            i = end + 1
+        else:
+            word = re.compile(r"[^\s{};'\"]+").match(text, i).group()
+            tokens.append((False, word))
+            i += len(word)
+
+    def block(pos: int, nested: bool) -> tuple[list[Directive], int]:
+        found, words = [], []
+        while pos < len(tokens):
+            punctuation, value = tokens[pos]
+            pos += 1
+            if not punctuation:
+                words.append(value)
+            elif value == ";":
+                found.append(Directive(words[0], tuple(words[1:]), None))
+                words = []
+            elif value == "{":
+                inner, pos = block(pos, nested=True)
+                found.append(Directive(words[0], tuple(words[1:]), tuple(inner)))
+                words = []
+            else:
+                assert nested and not words, "unbalanced } in nginx.conf"
+                return found, pos
+        assert not nested and not words, "unfinished block or directive in nginx.conf"
+        return found, pos
+
+    return tuple(block(0, nested=False)[0])
+
+
+@cache
+def nginx_conf() -> tuple[Directive, ...]:
+    """The proxy's configuration, directives of nginx's http block (the image includes it from there)."""
+    return nginx_parse(NGINX_CONF.read_text())
+
+
+def named(block: tuple[Directive, ...], name: str) -> list[Directive]:
+    return [d for d in block if d.name == name]
+
+
+def nginx_server() -> Directive:
+    servers = named(nginx_conf(), "server")
+    assert len(servers) == 1, f"nginx.conf: expected one server, found {len(servers)}"
+    return servers[0]
+
+
+def nginx_location(path: str) -> Directive | None:
+    """The location of the proxy's server nginx picks for a request path: an exact `=` match, else the
+    longest prefix, unless it is not `^~` and a regular expression (in order) matches."""
+    locations = named(nginx_server().block, "location")
+    for location in locations:
+        assert not named(location.block, "location"), "nested locations are not checked here"
+        if location.args[0] == "=" and location.args[1] == path:
+            return location
+    prefixes = [loc for loc in locations if len(loc.args) == 1 or loc.args[0] == "^~"]
+    matching = [loc for loc in prefixes if path.startswith(loc.args[-1])]
+    longest = max(matching, key=lambda loc: len(loc.args[-1]), default=None)
+    if longest is not None and longest.args[0] == "^~":
+        return longest
+    for location in locations:
+        if location.args[0] in ("~", "~*") and re.search(
+                location.args[1], path, re.IGNORECASE if location.args[0] == "~*" else 0):
+            return location
+    return longest
+
+
+def nginx_effective(location: Directive, name: str) -> list[Directive]:
+    """The `name` directives in force in a location of the server: nginx inherits a directive from the
+    enclosing level only when the level has none of it."""
+    for level in (location.block, nginx_server().block, nginx_conf()):
+        if named(level, name):
+            return named(level, name)
+    return []
+
+
+def nginx_size(value: str) -> int:
+    """Bytes of an nginx size (25m, 512k, 1g, 1024)."""
+    number, unit = re.fullmatch(r"(\d+)([kKmMgG]?)", value).groups()
+    return int(number) * 1024 ** " kmg".index(unit.lower() or " ")
+
+
+@cache
+def app_routes() -> tuple[str, ...]:
+    """A request path for every route of the API: a template's parameters filled in, a mount's insides."""
+    def walk(routes):
+        for route in routes:
+            if isinstance(route, Mount):
+                yield route.path.rstrip("/") + "/x"
+            elif hasattr(route, "path"):
+                yield re.sub(r"\{[^}]*\}", "x", route.path)
+            else:  # a router included as a whole (FastAPI keeps it apart from the app's own routes)
+                yield from walk(getattr(route, "original_router", route).routes)
+
+    paths = tuple(sorted(set(walk(create_app(Settings(secret_key="x" * 48)).routes))))
+    assert "/" in paths and set(NOT_PUBLIC) <= set(paths), paths
+    return paths
+
+
+def api_body_limit(max_photo_mb: str | None) -> int:
+    """The largest request body the API takes (its BodyLimit middleware), for a value of ADUAN_MAX_PHOTO_MB."""
+    settings = Settings(secret_key="x" * 48, **({"max_photo_mb": max_photo_mb} if max_photo_mb else {}))
+    limits = [m.kwargs["max_bytes"] for m in create_app(settings).user_middleware if m.cls.__name__ == "BodyLimit"]
+    assert len(limits) == 1, "the API has no BodyLimit middleware"
+    return limits[0]
 
 
 @cache
@@ -768,7 +908,7 @@ def test_compose_ports_volumes_and_dependencies_are_consistent():
     assert {"kafka-data", "es-data", "postgres-data", "media", "worker-cases-data"} <= used_volumes
     for infra in ("kafka", "elasticsearch", "postgres"):
         assert "healthcheck" in services[infra], infra
-    assert services["api"]["ports"] == ["8000:8000"]
+    assert "ports" not in services["api"], "the API is reached through the proxy alone"
     assert services["api"]["depends_on"]["bootstrap"]["condition"] == "service_completed_successfully"
     assert services["bootstrap"]["depends_on"]["kafka"]["condition"] == "service_healthy"
     assert services["bootstrap"]["depends_on"]["elasticsearch"]["condition"] == "service_healthy"
@@ -841,6 +981,122 @@ def test_compose_takes_secrets_from_the_environment():
         password = re.search(r"://[^:/@]+:([^@]*)@", value)
         if password:
             assert password.group(1).startswith("${"), f"{service}: {name} holds a password"
+
+
+# --- compose: the reverse proxy ----------------------------------------------------------------------------
+
+
+def compose_proxy() -> tuple[str, dict]:
+    """(name, spec) of the compose service running nginx in front of the API."""
+    found = [(name, spec) for name, spec in compose()["services"].items()
+             if spec.get("image", "").split(":")[0] == "nginx"]
+    assert len(found) == 1, f"expected one nginx service in compose, found {[name for name, _ in found]}"
+    return found[0]
+
+
+def service_networks(spec: dict) -> dict[str, dict]:
+    """{network: the service's settings on it} of a compose service; compose's `default` when it names none."""
+    networks = spec.get("networks", ["default"])
+    if isinstance(networks, list):
+        return {network: {} for network in networks}
+    return {network: settings or {} for network, settings in networks.items()}
+
+
+def compose_api_port() -> int:
+    command = compose()["services"]["api"]["command"]
+    return int(command[command.index("--port") + 1])
+
+
+def test_compose_publishes_the_proxy_alone_on_the_public_urls_port():
+    name, proxy = compose_proxy()
+    published = [other for other, spec in compose()["services"].items() if spec.get("ports")]
+    assert published == [name], f"only the proxy publishes a port, not {sorted(set(published) - {name})}"
+    assert re.fullmatch(r"nginx:\d+\.\d+(\.\d+)?(-alpine)?", proxy["image"]), f"{name}: pin the official image"
+    public_url = compose()["services"]["api"]["environment"]["ADUAN_PUBLIC_URL"]
+    public = re.fullmatch(r"\$\{ADUAN_PUBLIC_URL:-([^}]+)\}", public_url)
+    assert public, "ADUAN_PUBLIC_URL: from .env, with a default"
+    listen = [d.args[0] for d in named(nginx_server().block, "listen")]
+    assert len(listen) == 1 and listen[0].isdigit(), f"nginx.conf: listen {listen}"
+    assert proxy["ports"] == [f"{urlsplit(public.group(1)).port or 80}:{listen[0]}"]
+    # The configuration is this folder's nginx.conf, read-only, where the image's nginx.conf includes it.
+    mounts = [volume.split(":") for volume in proxy.get("volumes", [])]
+    conf = [m for m in mounts if (COMPOSE.parent / m[0]).resolve() == NGINX_CONF]
+    assert len(conf) == 1, f"{name}: nginx.conf is not mounted"
+    assert re.fullmatch(r"/etc/nginx/conf\.d/[\w.-]+\.conf", conf[0][1]) and conf[0][2:] == ["ro"], conf[0]
+    assert "api" in proxy.get("depends_on", {})
+
+
+def test_compose_api_believes_forwarded_headers_from_the_proxy_alone():
+    name, proxy = compose_proxy()
+    services, networks = compose()["services"], compose().get("networks") or {}
+    proxy_networks = service_networks(proxy)
+    assert len(proxy_networks) == 1, f"{name}: on one network of its own with the API, not {sorted(proxy_networks)}"
+    (edge, settings), = proxy_networks.items()
+    assert settings.get("ipv4_address"), f"{name}: a fixed address on {edge}"
+    address = ipaddress.ip_address(settings["ipv4_address"])
+    # Inside the network's fixed subnet, outside the range Docker hands out: no other container gets it.
+    pools = networks[edge]["ipam"]["config"]
+    assert any(address in ipaddress.ip_network(pool["subnet"]) and "ip_range" in pool
+               and address not in ipaddress.ip_network(pool["ip_range"]) for pool in pools), pools
+    assert services["api"]["environment"]["ADUAN_TRUSTED_PROXIES"] == str(address)
+    members = sorted(other for other, spec in services.items() if edge in service_networks(spec))
+    assert members == sorted([name, "api"]), f"network {edge}: {members}"
+
+
+def test_compose_services_share_a_network_with_what_they_talk_to():
+    services = compose()["services"]
+    for name, spec in compose_app_services().items():
+        env = spec["environment"]
+        hosts = {env["ADUAN_KAFKA_BOOTSTRAP"].split(":")[0], env["ADUAN_ES_URL"].split("/")[2].split(":")[0],
+                 env["ADUAN_DATABASE_URL"].rsplit("@", 1)[1].split("/")[0].split(":")[0]}
+        for host in hosts:
+            shared = service_networks(spec).keys() & service_networks(services[host]).keys()
+            assert shared, f"{name} cannot reach {host}"
+    name, proxy = compose_proxy()
+    assert service_networks(proxy).keys() & service_networks(services["api"]).keys(), f"{name} cannot reach the API"
+    for infra in ("kafka", "elasticsearch", "postgres"):
+        assert not service_networks(proxy).keys() & service_networks(services[infra]).keys(), f"{name} reaches {infra}"
+
+
+def test_compose_proxy_sets_the_client_address_and_keeps_metrics_out():
+    assert "$proxy_add_x_forwarded_for" not in NGINX_CONF.read_text(), \
+        "X-Forwarded-For is set to the client's address, never appended to what the client sent"
+    upstreams = {d.args[0]: d.block for d in named(nginx_conf(), "upstream")}
+    limit = api_body_limit(compose()["services"]["api"]["environment"].get("ADUAN_MAX_PHOTO_MB"))
+    for path in app_routes():
+        if path in NOT_PUBLIC:
+            continue
+        location = nginx_location(path)
+        passes = named(location.block, "proxy_pass") if location else []
+        assert passes, f"nginx.conf: {path} is not passed to the API"
+        target = urlsplit(passes[0].args[0])
+        servers = ([d.args[0] for d in named(upstreams[target.netloc], "server")] if target.netloc in upstreams
+                   else [target.netloc])
+        assert target.scheme == "http" and servers == [f"api:{compose_api_port()}"], f"{path}: passed to {servers}"
+        headers = {d.args[0].lower(): d.args[1] for d in nginx_effective(location, "proxy_set_header")}
+        assert headers.get("x-forwarded-for") == "$remote_addr", f"{path}: X-Forwarded-For {headers}"
+        assert headers.get("x-forwarded-proto") == "$scheme", path
+        # nginx would send its upstream's name, which is none of ADUAN_ALLOWED_HOSTS (400).
+        assert headers.get("host") in ("$host", "$http_host"), f"{path}: Host {headers.get('host')}"
+        # Every body the API takes gets through; the API needs them whole, with their Content-Length.
+        sizes = nginx_effective(location, "client_max_body_size")
+        assert sizes and limit <= nginx_size(sizes[-1].args[0]) <= limit + 1024 * 1024, f"{path}: {sizes}, API {limit}"
+        assert [d.args for d in nginx_effective(location, "proxy_request_buffering")] in ([], [("on",)]), path
+    for path in NOT_PUBLIC:
+        for asked in (path, path + "/", path + "/x"):
+            location = nginx_location(asked)
+            assert location is not None and not named(location.block, "proxy_pass"), f"nginx.conf passes {asked} on"
+            assert [d.args[0] for d in named(location.block, "return")][:1] == ["404"], f"nginx.conf: {asked}"
+
+
+def test_compose_proxy_logs_no_query_strings():
+    """A tracking link carries the citizen's case secret in its query string (README, "Monitoring")."""
+    formats = {d.args[0]: " ".join(d.args[1:]) for d in named(nginx_conf(), "log_format")}
+    logs = [d for d in nginx_effective(nginx_location("/"), "access_log") if d.args[0] != "off"]
+    assert logs, "nginx.conf: name the access log and its format (the default one logs the query string)"
+    for log in logs:
+        assert len(log.args) > 1 and log.args[1] in formats, f"nginx.conf: access_log {log.args} logs $request"
+        assert not re.search(r"\$(request|request_uri|args|query_string|arg_\w+)\b", formats[log.args[1]]), log.args
 
 
 # --- Dockerfile --------------------------------------------------------------------------------------------
