@@ -70,7 +70,7 @@ CUSTOM_KINDS = frozenset({(STRIMZI, "Kafka"), (STRIMZI, "KafkaNodePool"), (STRIM
 K8S_VERSIONS = sorted({"1.31", ".".join(kubernetes_validate.latest_version().split(".")[:2])},
                       key=lambda v: tuple(map(int, v.split("."))))
 # Secrets made by hand (kubectl), each documented in a comment of deploy/k8s with its keys.
-HAND_MADE_SECRETS = frozenset({"aduan-app"})
+HAND_MADE_SECRETS = frozenset({"aduan-app", "aduan-tls"})
 SECRETISH = re.compile(r"PASSWORD|SECRET|KEY|TOKEN|CREDENTIAL", re.IGNORECASE)
 WORKLOADS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "Job", "ReplicaSet"})
 # The worker roles deployed apart (`aduan worker --role ...`); `all` (every role in one process) is for
@@ -353,6 +353,10 @@ def refs(node: Any):
             yield ("Secret" if name == "secretKeyRef" else "ConfigMap"), value["name"], value["key"]
         elif name in ("secretRef", "configMapRef") and isinstance(value, dict) and "name" in value:
             yield ("Secret" if name == "secretRef" else "ConfigMap"), value["name"], None
+        elif name == "tls" and isinstance(value, list):  # an Ingress's certificates
+            for item in value:
+                if isinstance(item, dict) and "secretName" in item:
+                    yield "Secret", item["secretName"], None
         elif name in ("secret", "configMap") and isinstance(value, dict) and ("secretName" in value or "name" in value):
             kind = "Secret" if name == "secret" else "ConfigMap"
             target = value.get("secretName", value.get("name"))
@@ -376,17 +380,20 @@ def operator_secrets() -> dict[str, set[str]]:
 
 
 def documented_secret_keys(name: str) -> set[str]:
-    """The keys of a hand-made Secret, from the `kubectl create secret generic <name>` comment that documents it."""
+    """The keys of a hand-made Secret, from the `kubectl create secret generic|tls <name>` comment that
+    documents it."""
     for path in sorted(K8S.glob("*.yaml")):
         lines = path.read_text().splitlines()
         starts = [i for i, line in enumerate(lines) if line.lstrip().startswith("#")
-                  and re.search(rf"kubectl .*create secret generic {re.escape(name)}\b", line)]
+                  and re.search(rf"kubectl .*create secret (generic|tls) {re.escape(name)}\b", line)]
         if starts:
             end = starts[0]
             while lines[end].rstrip().endswith("\\") and end + 1 < len(lines):
                 end += 1
-            command = lines[starts[0]:end + 1]
-            return set(re.findall(r"--from-(?:literal|file)=([\w.-]+)=", " ".join(command)))
+            command = " ".join(lines[starts[0]:end + 1])
+            if re.search(rf"create secret tls {re.escape(name)}\b", command):
+                return {"tls.crt", "tls.key"} if "--cert=" in command and "--key=" in command else set()
+            return set(re.findall(r"--from-(?:literal|file)=([\w.-]+)=", command))
     return set()
 
 
@@ -551,7 +558,7 @@ def test_every_secret_and_configmap_reference_resolves():
     generated = operator_secrets()
     hand_made = {name: documented_secret_keys(name) for name in HAND_MADE_SECRETS}
     for name, keys in hand_made.items():
-        assert keys, f"Secret {name}: no `kubectl create secret generic {name}` comment documents it"
+        assert keys, f"Secret {name}: no `kubectl create secret generic|tls {name}` comment documents it"
     found = set()
     for path, doc in k8s_docs():
         for kind, name, key in refs(doc):
@@ -565,7 +572,7 @@ def test_every_secret_and_configmap_reference_resolves():
             assert keys is not None, f"{where}, which is neither defined, made by an operator nor documented"
             assert key is None or key in keys, f"{where} key {key}, which it has not ({sorted(keys)})"
     kafka, es = one("Kafka")["metadata"]["name"], one("Elasticsearch")["metadata"]["name"]
-    for expected in ["aduan-app", "aduan", f"{kafka}-cluster-ca-cert", f"{es}-es-http-certs-public",
+    for expected in ["aduan-app", "aduan-tls", "aduan", f"{kafka}-cluster-ca-cert", f"{es}-es-http-certs-public",
                      f"{es}-es-elastic-user"]:
         assert ("Secret", expected) in found, f"nothing uses Secret {expected}"
 
@@ -670,6 +677,78 @@ def test_api_probes_resources_and_autoscaling():
     assert services, "no Service selects the API pods"
     for port in services[0]["spec"]["ports"]:
         assert ports.get(port["targetPort"], port["targetPort"]) == 8000
+
+
+def ingress_backend(ingress: dict, host: str, path: str) -> dict | None:
+    """The backend an Ingress sends a request for host and path to, by Kubernetes' rules (Exact: the same
+    path; Prefix: the same leading path elements; the longest path wins, Exact before Prefix), or None when
+    no rule matches (the controller's default backend: 404)."""
+    best, backend = None, ingress["spec"].get("defaultBackend")
+    elements = [e for e in path.split("/") if e]
+    for rule in ingress["spec"]["rules"]:
+        if rule.get("host", host) != host:
+            continue
+        for item in rule["http"]["paths"]:
+            kind, rule_path = item["pathType"], item["path"]
+            assert kind in ("Exact", "Prefix"), f"Ingress {rule_path}: {kind} matching is up to the controller"
+            prefix = [e for e in rule_path.split("/") if e]
+            if (path == rule_path) if kind == "Exact" else (elements[:len(prefix)] == prefix):
+                rank = (len(rule_path.rstrip("/")), kind == "Exact")
+                if best is None or rank > best:
+                    best, backend = rank, item["backend"]
+    return backend
+
+
+def test_the_ingress_publishes_the_api_at_the_public_url_over_tls():
+    ingress = one("Ingress")
+    assert ingress["apiVersion"] == "networking.k8s.io/v1"
+    assert ingress["spec"]["ingressClassName"] == "nginx"
+    public = urlsplit(configmaps()["aduan-config"]["ADUAN_PUBLIC_URL"])
+    assert public.scheme == "https" and public.hostname
+    assert [rule["host"] for rule in ingress["spec"]["rules"]] == [public.hostname]
+    tls = [item for item in ingress["spec"]["tls"] if public.hostname in item["hosts"]]
+    assert len(tls) == 1 and tls[0]["secretName"] in HAND_MADE_SECRETS, ingress["spec"]["tls"]
+    # Every path goes to the API's Service, at a port it has.
+    _, pod, _ = app_workload("api")
+    service = next(s for s in of_kind("Service") if s["spec"]["selector"].items() <= pod["metadata"]["labels"].items())
+    ports = {p.get("name") for p in service["spec"]["ports"]} | {p["port"] for p in service["spec"]["ports"]}
+    for rule in ingress["spec"]["rules"]:
+        for item in rule["http"]["paths"]:
+            target = item["backend"]["service"]
+            assert target["name"] == service["metadata"]["name"], f"Ingress {item['path']} -> {target['name']}"
+            assert target["port"].get("name", target["port"].get("number")) in ports, f"Ingress {item['path']}"
+    # ingress-nginx's defaults are enough: no snippets (off by default), nothing that changes path matching.
+    annotations = ingress["metadata"].get("annotations") or {}
+    for name in annotations:
+        assert not name.endswith("-snippet"), name
+        assert name.rpartition("/")[2] not in ("use-regex", "rewrite-target", "proxy-request-buffering"), name
+    # Every body the API takes gets through (ingress-nginx's default is 1m).
+    limit = api_body_limit(configmaps()["aduan-config"].get("ADUAN_MAX_PHOTO_MB"))
+    size = nginx_size(annotations.get("nginx.ingress.kubernetes.io/proxy-body-size", "1m"))
+    assert limit <= size <= limit + 1024 * 1024, f"proxy-body-size {size}, the API takes {limit}"
+
+
+def test_the_ingress_routes_every_route_of_the_app_but_metrics():
+    ingress = one("Ingress")
+    host = urlsplit(configmaps()["aduan-config"]["ADUAN_PUBLIC_URL"]).hostname
+    for path in app_routes():
+        if path not in NOT_PUBLIC:
+            assert ingress_backend(ingress, host, path) is not None, f"the Ingress has no path for {path}"
+    for path in NOT_PUBLIC:
+        for asked in (path, path + "/", path + "/x"):
+            assert ingress_backend(ingress, host, asked) is None, f"the Ingress routes {asked}"
+
+
+def test_the_api_believes_forwarded_headers_from_the_ingress_controller_only():
+    config = [doc for path, doc in k8s_docs() if path == "config.yaml" and doc["kind"] == "ConfigMap"]
+    assert [doc["metadata"]["name"] for doc in config] == ["aduan-config"]
+    proxies = config[0]["data"].get("ADUAN_TRUSTED_PROXIES", "")
+    assert proxies.strip(), "config.yaml: set ADUAN_TRUSTED_PROXIES to the ingress controller's pods"
+    for entry in proxies.split(","):
+        network = ipaddress.ip_network(entry.strip())
+        assert network.prefixlen > 0, f"ADUAN_TRUSTED_PROXIES {entry}: every address could claim any client's"
+    _, _, container = app_workload("api")
+    assert env_of(container)["ADUAN_TRUSTED_PROXIES"] == proxies
 
 
 def test_api_stores_photos_on_a_shared_volume():
