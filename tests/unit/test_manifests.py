@@ -6,21 +6,25 @@ from __future__ import annotations
 
 import enum
 import fnmatch
+import ipaddress
 import json
 import re
 import tomllib
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal, NamedTuple, get_args, get_origin
+from urllib.parse import urlsplit
 
 import kubernetes_validate
 import pytest
 import typer
 import yaml
 from pydantic import TypeAdapter
+from starlette.routing import Mount
 from typer.testing import CliRunner
 
 from aduan.cli import cli
+from api.app import create_app
 from config.settings import Settings
 
 pytestmark = pytest.mark.unit
@@ -29,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "k8s"
 COMPOSE = DEPLOY / "compose" / "compose.yaml"
+NGINX_CONF = DEPLOY / "compose" / "nginx.conf"
 DOCKERFILE = DEPLOY / "docker" / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 DASHBOARD = DEPLOY / "grafana" / "aduan-dashboard.json"
@@ -52,6 +57,10 @@ REGISTRY_HOSTS = (
     "files.pythonhosted.org", "repo.maven.apache.org", "registry.npmjs.org",
 )
 
+# Routes of the API the public must not reach, neither through the compose proxy nor through the Ingress
+# (README, "Monitoring": Prometheus scrapes the API's /metrics directly).
+NOT_PUBLIC = ("/metrics",)
+
 # Kinds of the operators (Strimzi, ECK), which kubernetes-validate has no schemas for.
 STRIMZI = "kafka.strimzi.io/v1beta2"
 ECK = "elasticsearch.k8s.elastic.co/v1"
@@ -61,7 +70,7 @@ CUSTOM_KINDS = frozenset({(STRIMZI, "Kafka"), (STRIMZI, "KafkaNodePool"), (STRIM
 K8S_VERSIONS = sorted({"1.31", ".".join(kubernetes_validate.latest_version().split(".")[:2])},
                       key=lambda v: tuple(map(int, v.split("."))))
 # Secrets made by hand (kubectl), each documented in a comment of deploy/k8s with its keys.
-HAND_MADE_SECRETS = frozenset({"aduan-app"})
+HAND_MADE_SECRETS = frozenset({"aduan-app", "aduan-tls"})
 SECRETISH = re.compile(r"PASSWORD|SECRET|KEY|TOKEN|CREDENTIAL", re.IGNORECASE)
 WORKLOADS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "Job", "ReplicaSet"})
 # The worker roles deployed apart (`aduan worker --role ...`); `all` (every role in one process) is for
@@ -107,6 +116,137 @@ def one(kind: str) -> dict:
 @cache
 def compose() -> dict:
     return yaml.load(COMPOSE.read_text(), Loader=StrictLoader)
+
+
+class Directive(NamedTuple):
+    """One nginx directive: its name, its arguments (quotes removed) and its block, if it has one."""
+    name: str
+    args: tuple[str, ...]
+    block: tuple[Directive, ...] | None
+
+
+def nginx_parse(text: str) -> tuple[Directive, ...]:
+    """The directives of an nginx configuration file: words, quoted strings, blocks; comments left out."""
+    tokens: list[tuple[bool, str]] = []  # (is punctuation, text)
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char.isspace():
+            i += 1
+        elif char == "#":
+            i = text.find("\n", i) if "\n" in text[i:] else len(text)
+        elif char in "{};":
+            tokens.append((True, char))
+            i += 1
+        elif char in "'\"":
+            end, value = i + 1, []
+            while text[end] != char:
+                value.append(text[end + 1] if text[end] == "\\" else text[end])
+                end += 2 if text[end] == "\\" else 1
+            tokens.append((False, "".join(value)))
+            i = end + 1
+        else:
+            word = re.compile(r"[^\s{};'\"]+").match(text, i).group()
+            tokens.append((False, word))
+            i += len(word)
+
+    def block(pos: int, nested: bool) -> tuple[list[Directive], int]:
+        found, words = [], []
+        while pos < len(tokens):
+            punctuation, value = tokens[pos]
+            pos += 1
+            if not punctuation:
+                words.append(value)
+            elif value == ";":
+                found.append(Directive(words[0], tuple(words[1:]), None))
+                words = []
+            elif value == "{":
+                inner, pos = block(pos, nested=True)
+                found.append(Directive(words[0], tuple(words[1:]), tuple(inner)))
+                words = []
+            else:
+                assert nested and not words, "unbalanced } in nginx.conf"
+                return found, pos
+        assert not nested and not words, "unfinished block or directive in nginx.conf"
+        return found, pos
+
+    return tuple(block(0, nested=False)[0])
+
+
+@cache
+def nginx_conf() -> tuple[Directive, ...]:
+    """The proxy's configuration, directives of nginx's http block (the image includes it from there)."""
+    return nginx_parse(NGINX_CONF.read_text())
+
+
+def named(block: tuple[Directive, ...], name: str) -> list[Directive]:
+    return [d for d in block if d.name == name]
+
+
+def nginx_server() -> Directive:
+    servers = named(nginx_conf(), "server")
+    assert len(servers) == 1, f"nginx.conf: expected one server, found {len(servers)}"
+    return servers[0]
+
+
+def nginx_location(path: str) -> Directive | None:
+    """The location of the proxy's server nginx picks for a request path: an exact `=` match, else the
+    longest prefix, unless it is not `^~` and a regular expression (in order) matches."""
+    locations = named(nginx_server().block, "location")
+    for location in locations:
+        assert not named(location.block, "location"), "nested locations are not checked here"
+        if location.args[0] == "=" and location.args[1] == path:
+            return location
+    prefixes = [loc for loc in locations if len(loc.args) == 1 or loc.args[0] == "^~"]
+    matching = [loc for loc in prefixes if path.startswith(loc.args[-1])]
+    longest = max(matching, key=lambda loc: len(loc.args[-1]), default=None)
+    if longest is not None and longest.args[0] == "^~":
+        return longest
+    for location in locations:
+        if location.args[0] in ("~", "~*") and re.search(
+                location.args[1], path, re.IGNORECASE if location.args[0] == "~*" else 0):
+            return location
+    return longest
+
+
+def nginx_effective(location: Directive, name: str) -> list[Directive]:
+    """The `name` directives in force in a location of the server: nginx inherits a directive from the
+    enclosing level only when the level has none of it."""
+    for level in (location.block, nginx_server().block, nginx_conf()):
+        if named(level, name):
+            return named(level, name)
+    return []
+
+
+def nginx_size(value: str) -> int:
+    """Bytes of an nginx size (25m, 512k, 1g, 1024)."""
+    number, unit = re.fullmatch(r"(\d+)([kKmMgG]?)", value).groups()
+    return int(number) * 1024 ** " kmg".index(unit.lower() or " ")
+
+
+@cache
+def app_routes() -> tuple[str, ...]:
+    """A request path for every route of the API: a template's parameters filled in, a mount's insides."""
+    def walk(routes):
+        for route in routes:
+            if isinstance(route, Mount):
+                yield route.path.rstrip("/") + "/x"
+            elif hasattr(route, "path"):
+                yield re.sub(r"\{[^}]*\}", "x", route.path)
+            else:  # a router included as a whole (FastAPI keeps it apart from the app's own routes)
+                yield from walk(getattr(route, "original_router", route).routes)
+
+    paths = tuple(sorted(set(walk(create_app(Settings(secret_key="x" * 48)).routes))))
+    assert "/" in paths and set(NOT_PUBLIC) <= set(paths), paths
+    return paths
+
+
+def api_body_limit(max_photo_mb: str | None) -> int:
+    """The largest request body the API takes (its BodyLimit middleware), for a value of ADUAN_MAX_PHOTO_MB."""
+    settings = Settings(secret_key="x" * 48, **({"max_photo_mb": max_photo_mb} if max_photo_mb else {}))
+    limits = [m.kwargs["max_bytes"] for m in create_app(settings).user_middleware if m.cls.__name__ == "BodyLimit"]
+    assert len(limits) == 1, "the API has no BodyLimit middleware"
+    return limits[0]
 
 
 @cache
@@ -213,6 +353,10 @@ def refs(node: Any):
             yield ("Secret" if name == "secretKeyRef" else "ConfigMap"), value["name"], value["key"]
         elif name in ("secretRef", "configMapRef") and isinstance(value, dict) and "name" in value:
             yield ("Secret" if name == "secretRef" else "ConfigMap"), value["name"], None
+        elif name == "tls" and isinstance(value, list):  # an Ingress's certificates
+            for item in value:
+                if isinstance(item, dict) and "secretName" in item:
+                    yield "Secret", item["secretName"], None
         elif name in ("secret", "configMap") and isinstance(value, dict) and ("secretName" in value or "name" in value):
             kind = "Secret" if name == "secret" else "ConfigMap"
             target = value.get("secretName", value.get("name"))
@@ -236,17 +380,20 @@ def operator_secrets() -> dict[str, set[str]]:
 
 
 def documented_secret_keys(name: str) -> set[str]:
-    """The keys of a hand-made Secret, from the `kubectl create secret generic <name>` comment that documents it."""
+    """The keys of a hand-made Secret, from the `kubectl create secret generic|tls <name>` comment that
+    documents it."""
     for path in sorted(K8S.glob("*.yaml")):
         lines = path.read_text().splitlines()
         starts = [i for i, line in enumerate(lines) if line.lstrip().startswith("#")
-                  and re.search(rf"kubectl .*create secret generic {re.escape(name)}\b", line)]
+                  and re.search(rf"kubectl .*create secret (generic|tls) {re.escape(name)}\b", line)]
         if starts:
             end = starts[0]
             while lines[end].rstrip().endswith("\\") and end + 1 < len(lines):
                 end += 1
-            command = lines[starts[0]:end + 1]
-            return set(re.findall(r"--from-(?:literal|file)=([\w.-]+)=", " ".join(command)))
+            command = " ".join(lines[starts[0]:end + 1])
+            if re.search(rf"create secret tls {re.escape(name)}\b", command):
+                return {"tls.crt", "tls.key"} if "--cert=" in command and "--key=" in command else set()
+            return set(re.findall(r"--from-(?:literal|file)=([\w.-]+)=", command))
     return set()
 
 
@@ -411,7 +558,7 @@ def test_every_secret_and_configmap_reference_resolves():
     generated = operator_secrets()
     hand_made = {name: documented_secret_keys(name) for name in HAND_MADE_SECRETS}
     for name, keys in hand_made.items():
-        assert keys, f"Secret {name}: no `kubectl create secret generic {name}` comment documents it"
+        assert keys, f"Secret {name}: no `kubectl create secret generic|tls {name}` comment documents it"
     found = set()
     for path, doc in k8s_docs():
         for kind, name, key in refs(doc):
@@ -425,7 +572,7 @@ def test_every_secret_and_configmap_reference_resolves():
             assert keys is not None, f"{where}, which is neither defined, made by an operator nor documented"
             assert key is None or key in keys, f"{where} key {key}, which it has not ({sorted(keys)})"
     kafka, es = one("Kafka")["metadata"]["name"], one("Elasticsearch")["metadata"]["name"]
-    for expected in ["aduan-app", "aduan", f"{kafka}-cluster-ca-cert", f"{es}-es-http-certs-public",
+    for expected in ["aduan-app", "aduan-tls", "aduan", f"{kafka}-cluster-ca-cert", f"{es}-es-http-certs-public",
                      f"{es}-es-elastic-user"]:
         assert ("Secret", expected) in found, f"nothing uses Secret {expected}"
 
@@ -530,6 +677,78 @@ def test_api_probes_resources_and_autoscaling():
     assert services, "no Service selects the API pods"
     for port in services[0]["spec"]["ports"]:
         assert ports.get(port["targetPort"], port["targetPort"]) == 8000
+
+
+def ingress_backend(ingress: dict, host: str, path: str) -> dict | None:
+    """The backend an Ingress sends a request for host and path to, by Kubernetes' rules (Exact: the same
+    path; Prefix: the same leading path elements; the longest path wins, Exact before Prefix), or None when
+    no rule matches (the controller's default backend: 404)."""
+    best, backend = None, ingress["spec"].get("defaultBackend")
+    elements = [e for e in path.split("/") if e]
+    for rule in ingress["spec"]["rules"]:
+        if rule.get("host", host) != host:
+            continue
+        for item in rule["http"]["paths"]:
+            kind, rule_path = item["pathType"], item["path"]
+            assert kind in ("Exact", "Prefix"), f"Ingress {rule_path}: {kind} matching is up to the controller"
+            prefix = [e for e in rule_path.split("/") if e]
+            if (path == rule_path) if kind == "Exact" else (elements[:len(prefix)] == prefix):
+                rank = (len(rule_path.rstrip("/")), kind == "Exact")
+                if best is None or rank > best:
+                    best, backend = rank, item["backend"]
+    return backend
+
+
+def test_the_ingress_publishes_the_api_at_the_public_url_over_tls():
+    ingress = one("Ingress")
+    assert ingress["apiVersion"] == "networking.k8s.io/v1"
+    assert ingress["spec"]["ingressClassName"] == "nginx"
+    public = urlsplit(configmaps()["aduan-config"]["ADUAN_PUBLIC_URL"])
+    assert public.scheme == "https" and public.hostname
+    assert [rule["host"] for rule in ingress["spec"]["rules"]] == [public.hostname]
+    tls = [item for item in ingress["spec"]["tls"] if public.hostname in item["hosts"]]
+    assert len(tls) == 1 and tls[0]["secretName"] in HAND_MADE_SECRETS, ingress["spec"]["tls"]
+    # Every path goes to the API's Service, at a port it has.
+    _, pod, _ = app_workload("api")
+    service = next(s for s in of_kind("Service") if s["spec"]["selector"].items() <= pod["metadata"]["labels"].items())
+    ports = {p.get("name") for p in service["spec"]["ports"]} | {p["port"] for p in service["spec"]["ports"]}
+    for rule in ingress["spec"]["rules"]:
+        for item in rule["http"]["paths"]:
+            target = item["backend"]["service"]
+            assert target["name"] == service["metadata"]["name"], f"Ingress {item['path']} -> {target['name']}"
+            assert target["port"].get("name", target["port"].get("number")) in ports, f"Ingress {item['path']}"
+    # ingress-nginx's defaults are enough: no snippets (off by default), nothing that changes path matching.
+    annotations = ingress["metadata"].get("annotations") or {}
+    for name in annotations:
+        assert not name.endswith("-snippet"), name
+        assert name.rpartition("/")[2] not in ("use-regex", "rewrite-target", "proxy-request-buffering"), name
+    # Every body the API takes gets through (ingress-nginx's default is 1m).
+    limit = api_body_limit(configmaps()["aduan-config"].get("ADUAN_MAX_PHOTO_MB"))
+    size = nginx_size(annotations.get("nginx.ingress.kubernetes.io/proxy-body-size", "1m"))
+    assert limit <= size <= limit + 1024 * 1024, f"proxy-body-size {size}, the API takes {limit}"
+
+
+def test_the_ingress_routes_every_route_of_the_app_but_metrics():
+    ingress = one("Ingress")
+    host = urlsplit(configmaps()["aduan-config"]["ADUAN_PUBLIC_URL"]).hostname
+    for path in app_routes():
+        if path not in NOT_PUBLIC:
+            assert ingress_backend(ingress, host, path) is not None, f"the Ingress has no path for {path}"
+    for path in NOT_PUBLIC:
+        for asked in (path, path + "/", path + "/x"):
+            assert ingress_backend(ingress, host, asked) is None, f"the Ingress routes {asked}"
+
+
+def test_the_api_believes_forwarded_headers_from_the_ingress_controller_only():
+    config = [doc for path, doc in k8s_docs() if path == "config.yaml" and doc["kind"] == "ConfigMap"]
+    assert [doc["metadata"]["name"] for doc in config] == ["aduan-config"]
+    proxies = config[0]["data"].get("ADUAN_TRUSTED_PROXIES", "")
+    assert proxies.strip(), "config.yaml: set ADUAN_TRUSTED_PROXIES to the ingress controller's pods"
+    for entry in proxies.split(","):
+        network = ipaddress.ip_network(entry.strip())
+        assert network.prefixlen > 0, f"ADUAN_TRUSTED_PROXIES {entry}: every address could claim any client's"
+    _, _, container = app_workload("api")
+    assert env_of(container)["ADUAN_TRUSTED_PROXIES"] == proxies
 
 
 def test_api_stores_photos_on_a_shared_volume():
@@ -768,7 +987,7 @@ def test_compose_ports_volumes_and_dependencies_are_consistent():
     assert {"kafka-data", "es-data", "postgres-data", "media", "worker-cases-data"} <= used_volumes
     for infra in ("kafka", "elasticsearch", "postgres"):
         assert "healthcheck" in services[infra], infra
-    assert services["api"]["ports"] == ["8000:8000"]
+    assert "ports" not in services["api"], "the API is reached through the proxy alone"
     assert services["api"]["depends_on"]["bootstrap"]["condition"] == "service_completed_successfully"
     assert services["bootstrap"]["depends_on"]["kafka"]["condition"] == "service_healthy"
     assert services["bootstrap"]["depends_on"]["elasticsearch"]["condition"] == "service_healthy"
@@ -841,6 +1060,122 @@ def test_compose_takes_secrets_from_the_environment():
         password = re.search(r"://[^:/@]+:([^@]*)@", value)
         if password:
             assert password.group(1).startswith("${"), f"{service}: {name} holds a password"
+
+
+# --- compose: the reverse proxy ----------------------------------------------------------------------------
+
+
+def compose_proxy() -> tuple[str, dict]:
+    """(name, spec) of the compose service running nginx in front of the API."""
+    found = [(name, spec) for name, spec in compose()["services"].items()
+             if spec.get("image", "").split(":")[0] == "nginx"]
+    assert len(found) == 1, f"expected one nginx service in compose, found {[name for name, _ in found]}"
+    return found[0]
+
+
+def service_networks(spec: dict) -> dict[str, dict]:
+    """{network: the service's settings on it} of a compose service; compose's `default` when it names none."""
+    networks = spec.get("networks", ["default"])
+    if isinstance(networks, list):
+        return {network: {} for network in networks}
+    return {network: settings or {} for network, settings in networks.items()}
+
+
+def compose_api_port() -> int:
+    command = compose()["services"]["api"]["command"]
+    return int(command[command.index("--port") + 1])
+
+
+def test_compose_publishes_the_proxy_alone_on_the_public_urls_port():
+    name, proxy = compose_proxy()
+    published = [other for other, spec in compose()["services"].items() if spec.get("ports")]
+    assert published == [name], f"only the proxy publishes a port, not {sorted(set(published) - {name})}"
+    assert re.fullmatch(r"nginx:\d+\.\d+(\.\d+)?(-alpine)?", proxy["image"]), f"{name}: pin the official image"
+    public_url = compose()["services"]["api"]["environment"]["ADUAN_PUBLIC_URL"]
+    public = re.fullmatch(r"\$\{ADUAN_PUBLIC_URL:-([^}]+)\}", public_url)
+    assert public, "ADUAN_PUBLIC_URL: from .env, with a default"
+    listen = [d.args[0] for d in named(nginx_server().block, "listen")]
+    assert len(listen) == 1 and listen[0].isdigit(), f"nginx.conf: listen {listen}"
+    assert proxy["ports"] == [f"{urlsplit(public.group(1)).port or 80}:{listen[0]}"]
+    # The configuration is this folder's nginx.conf, read-only, where the image's nginx.conf includes it.
+    mounts = [volume.split(":") for volume in proxy.get("volumes", [])]
+    conf = [m for m in mounts if (COMPOSE.parent / m[0]).resolve() == NGINX_CONF]
+    assert len(conf) == 1, f"{name}: nginx.conf is not mounted"
+    assert re.fullmatch(r"/etc/nginx/conf\.d/[\w.-]+\.conf", conf[0][1]) and conf[0][2:] == ["ro"], conf[0]
+    assert "api" in proxy.get("depends_on", {})
+
+
+def test_compose_api_believes_forwarded_headers_from_the_proxy_alone():
+    name, proxy = compose_proxy()
+    services, networks = compose()["services"], compose().get("networks") or {}
+    proxy_networks = service_networks(proxy)
+    assert len(proxy_networks) == 1, f"{name}: on one network of its own with the API, not {sorted(proxy_networks)}"
+    (edge, settings), = proxy_networks.items()
+    assert settings.get("ipv4_address"), f"{name}: a fixed address on {edge}"
+    address = ipaddress.ip_address(settings["ipv4_address"])
+    # Inside the network's fixed subnet, outside the range Docker hands out: no other container gets it.
+    pools = networks[edge]["ipam"]["config"]
+    assert any(address in ipaddress.ip_network(pool["subnet"]) and "ip_range" in pool
+               and address not in ipaddress.ip_network(pool["ip_range"]) for pool in pools), pools
+    assert services["api"]["environment"]["ADUAN_TRUSTED_PROXIES"] == str(address)
+    members = sorted(other for other, spec in services.items() if edge in service_networks(spec))
+    assert members == sorted([name, "api"]), f"network {edge}: {members}"
+
+
+def test_compose_services_share_a_network_with_what_they_talk_to():
+    services = compose()["services"]
+    for name, spec in compose_app_services().items():
+        env = spec["environment"]
+        hosts = {env["ADUAN_KAFKA_BOOTSTRAP"].split(":")[0], env["ADUAN_ES_URL"].split("/")[2].split(":")[0],
+                 env["ADUAN_DATABASE_URL"].rsplit("@", 1)[1].split("/")[0].split(":")[0]}
+        for host in hosts:
+            shared = service_networks(spec).keys() & service_networks(services[host]).keys()
+            assert shared, f"{name} cannot reach {host}"
+    name, proxy = compose_proxy()
+    assert service_networks(proxy).keys() & service_networks(services["api"]).keys(), f"{name} cannot reach the API"
+    for infra in ("kafka", "elasticsearch", "postgres"):
+        assert not service_networks(proxy).keys() & service_networks(services[infra]).keys(), f"{name} reaches {infra}"
+
+
+def test_compose_proxy_sets_the_client_address_and_keeps_metrics_out():
+    assert "$proxy_add_x_forwarded_for" not in NGINX_CONF.read_text(), \
+        "X-Forwarded-For is set to the client's address, never appended to what the client sent"
+    upstreams = {d.args[0]: d.block for d in named(nginx_conf(), "upstream")}
+    limit = api_body_limit(compose()["services"]["api"]["environment"].get("ADUAN_MAX_PHOTO_MB"))
+    for path in app_routes():
+        if path in NOT_PUBLIC:
+            continue
+        location = nginx_location(path)
+        passes = named(location.block, "proxy_pass") if location else []
+        assert passes, f"nginx.conf: {path} is not passed to the API"
+        target = urlsplit(passes[0].args[0])
+        servers = ([d.args[0] for d in named(upstreams[target.netloc], "server")] if target.netloc in upstreams
+                   else [target.netloc])
+        assert target.scheme == "http" and servers == [f"api:{compose_api_port()}"], f"{path}: passed to {servers}"
+        headers = {d.args[0].lower(): d.args[1] for d in nginx_effective(location, "proxy_set_header")}
+        assert headers.get("x-forwarded-for") == "$remote_addr", f"{path}: X-Forwarded-For {headers}"
+        assert headers.get("x-forwarded-proto") == "$scheme", path
+        # nginx would send its upstream's name, which is none of ADUAN_ALLOWED_HOSTS (400).
+        assert headers.get("host") in ("$host", "$http_host"), f"{path}: Host {headers.get('host')}"
+        # Every body the API takes gets through; the API needs them whole, with their Content-Length.
+        sizes = nginx_effective(location, "client_max_body_size")
+        assert sizes and limit <= nginx_size(sizes[-1].args[0]) <= limit + 1024 * 1024, f"{path}: {sizes}, API {limit}"
+        assert [d.args for d in nginx_effective(location, "proxy_request_buffering")] in ([], [("on",)]), path
+    for path in NOT_PUBLIC:
+        for asked in (path, path + "/", path + "/x"):
+            location = nginx_location(asked)
+            assert location is not None and not named(location.block, "proxy_pass"), f"nginx.conf passes {asked} on"
+            assert [d.args[0] for d in named(location.block, "return")][:1] == ["404"], f"nginx.conf: {asked}"
+
+
+def test_compose_proxy_logs_no_query_strings():
+    """A tracking link carries the citizen's case secret in its query string (README, "Monitoring")."""
+    formats = {d.args[0]: " ".join(d.args[1:]) for d in named(nginx_conf(), "log_format")}
+    logs = [d for d in nginx_effective(nginx_location("/"), "access_log") if d.args[0] != "off"]
+    assert logs, "nginx.conf: name the access log and its format (the default one logs the query string)"
+    for log in logs:
+        assert len(log.args) > 1 and log.args[1] in formats, f"nginx.conf: access_log {log.args} logs $request"
+        assert not re.search(r"\$(request|request_uri|args|query_string|arg_\w+)\b", formats[log.args[1]]), log.args
 
 
 # --- Dockerfile --------------------------------------------------------------------------------------------
