@@ -79,7 +79,6 @@ def logout(actor: PasswordChangeDep, token: BearerDep, services: ServicesDep) ->
 
 @router.post("/password", status_code=204, responses=BODY | STAFF | {
     400: error("The current password is wrong, or the new one breaks the policy (detail says which)"),
-    422: error("The body is not a JSON object with current_password and new_password"),
     429: error("Too many wrong current passwords; Retry-After says for how long", headers=RATE_LIMITED[429]["headers"]),
 })
 def change_password(change: PasswordChange, actor: PasswordChangeDep, token: BearerDep, services: ServicesDep,

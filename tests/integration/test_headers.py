@@ -47,12 +47,19 @@ def test_staff_answers_are_not_stored_and_public_ones_may_be(client, stack):
         assert answer.status_code == 200 and "no-store" not in answer.headers.get("cache-control", ""), path
 
 
-def test_every_answer_keeps_its_referrer_to_itself_and_hsts_comes_over_https(client):
+def test_every_answer_keeps_its_referrer_to_itself_and_hsts_comes_over_https(stack, client, logs_dir):
     plain = client.get("/cari")
     assert plain.headers["referrer-policy"] == "no-referrer"
     assert "strict-transport-security" not in plain.headers
-    # Over HTTPS, as a TLS-ending proxy on this machine (which uvicorn trusts by default) says it was.
-    secure = client.get("/cari", headers={"X-Forwarded-Proto": "https"})
+    # No proxy is listed (ADUAN_TRUSTED_PROXIES): a client saying it came over HTTPS is not believed.
+    assert "strict-transport-security" not in client.get("/cari", headers={"X-Forwarded-Proto": "https"}).headers
+    # Over HTTPS, as a TLS-ending proxy on this machine, listed as trusted, says it was.
+    settings = stack.model_copy(update={"api_port": free_port(), "trusted_proxies": "127.0.0.1"})
+    api = start_api(settings, logs_dir, name="api-behind-tls")
+    try:
+        secure = httpx.get(f"{settings.base_url}/cari", headers={"X-Forwarded-Proto": "https"}, timeout=30)
+    finally:
+        api.stop()
     assert secure.headers["strict-transport-security"].startswith("max-age=")
     assert int(secure.headers["strict-transport-security"].split("=")[1].split(";")[0]) >= 31536000
 
