@@ -121,8 +121,8 @@ def cacheable(scope: Scope) -> bool:
 
 
 def session_keys(keys: KeyRing) -> list[bytes]:
-    """The session cookie's keys, as itsdangerous takes them: oldest first, the one that signs last. Legacy:
-    a cookie signed with a root itself (before purpose keys) is accepted until it expires."""
+    """The session cookie's keys, as itsdangerous takes them: the one that signs last. Legacy: a cookie signed
+    with a listed root itself (before purpose keys) is accepted too, until it expires."""
     return [*reversed(keys.legacy_keys()), *reversed(keys.verifying_keys(Purpose.SESSION))]
 
 
@@ -131,7 +131,7 @@ class KeyedSessionMiddleware(SessionMiddleware):
     cookie signed with any of them (Starlette's own takes one secret, as a string)."""
 
     def __init__(self, app: ASGIApp, keys: list[bytes], **options) -> None:
-        super().__init__(app, secret_key="unused", **options)  # noqa: S106 - its one-key signer is replaced:
+        super().__init__(app, secret_key="unused", **options)  # noqa: S106 - its one-key signer is replaced
         self.signer = itsdangerous.TimestampSigner(keys)
 
 
