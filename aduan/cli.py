@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from config.jurisdiction_file import load_jurisdiction
+from config.keys import KEEP_PREVIOUS, KeyRing, SecretKeyError, file_mode_problem, load_keys, new_root, rotate_key_file
 from config.settings import Settings
 
 cli = typer.Typer(help="Aduan: pengaduan masyarakat / public complaints platform.", no_args_is_help=True,
@@ -28,6 +29,9 @@ users_cli = typer.Typer(help="Staff accounts of the officer workspace (for admin
 cli.add_typer(users_cli, name="users")
 open311_cli = typer.Typer(help="Keys of Open311 GeoReport v2 clients (for administrators).", no_args_is_help=True)
 cli.add_typer(open311_cli, name="open311")
+keys_cli = typer.Typer(help="The root secret the session and case-secret keys are derived from (README: Keys).",
+                       no_args_is_help=True)
+cli.add_typer(keys_cli, name="keys")
 
 Services = Annotated[
     list[str] | None,
@@ -323,6 +327,70 @@ def open311_list_keys() -> None:
                    f"{k.revoked_at.isoformat(timespec='seconds') if k.revoked_at else 'no'}")
 
 
+@keys_cli.command("rotate")
+def keys_rotate(
+    keep: Annotated[int, typer.Option(min=0, max=10, help="previous roots to keep accepting, the one replaced now "
+                                      "first; 0 after a leak: every session and case link made before ends")]
+    = KEEP_PREVIOUS,
+) -> None:
+    """Make a new root secret in the key file and keep the current one as the newest previous root, so what it
+    signed (staff page sessions, citizens' case links) stays valid. Then restart every API process."""
+    settings = Settings()
+    if settings.secret_key.get_secret_value():
+        raise _fail(
+            "Kunci akar diambil dari ADUAN_SECRET_KEY / the root secret comes from ADUAN_SECRET_KEY, not from the "
+            "key file: nothing was changed. Rotate it where it is set:\n"
+            "  1. put the current ADUAN_SECRET_KEY first in ADUAN_PREVIOUS_SECRET_KEYS (comma-separated, newest "
+            f"first; keep about {KEEP_PREVIOUS})\n"
+            "  2. set ADUAN_SECRET_KEY to a new root (`aduan keys new`, or `openssl rand -hex 32`)\n"
+            "  3. restart every API process with both settings")
+    path = settings.secret_key_file
+    try:
+        before, after = rotate_key_file(path, keep)
+    except (SecretKeyError, OSError) as exc:
+        raise _fail(f"Rotasi gagal / rotation failed: {exc}") from None
+    names = KeyRing(after[0], tuple(after[1:]), str(path)).fingerprints()
+    dropped = len(before) - (len(after) - 1)
+    typer.echo(f"Kunci akar baru / new root secret {names[0]} in {path}"
+               + ("" if before else " (there was no key file: nothing signed before is accepted)"))
+    typer.echo(f"previous roots, still accepted: {', '.join(names[1:]) or 'none'}"
+               + (f"; no longer accepted: {dropped}" if dropped > 0 else ""))
+    if settings.previous_secret_keys.get_secret_value():
+        typer.echo("ADUAN_PREVIOUS_SECRET_KEYS is set too: its roots stay accepted beside these.")
+    typer.echo("Selanjutnya / next: restart every API process (each reads the key file once, at start), all with "
+               "this same file. Until they restart they sign with the old root, which the restarted ones accept.")
+
+
+@keys_cli.command("status")
+def keys_status() -> None:
+    """Where the root secret comes from and a fingerprint of each root, never a secret: the same fingerprints on
+    two machines mean the same roots."""
+    settings = Settings()
+    from_env = bool(settings.secret_key.get_secret_value())
+    path = settings.secret_key_file
+    if not from_env and not path.exists():
+        typer.echo(f"source: {path}, not made yet (the API makes it at its first start)")
+        return
+    try:
+        keys = load_keys(settings.secret_key.get_secret_value(), settings.previous_secret_keys.get_secret_value(),
+                         path, create=False)
+    except (SecretKeyError, OSError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"source: {'ADUAN_SECRET_KEY' if from_env else path}")
+    typer.echo(f"current root: {keys.fingerprints()[0]}")
+    typer.echo(f"previous roots, newest first: {', '.join(keys.fingerprints()[1:]) or 'none'}")
+    problem = None if from_env else file_mode_problem(path)
+    if problem:
+        typer.secho(f"warning: {problem}", err=True, fg=typer.colors.YELLOW)
+
+
+@keys_cli.command("new")
+def keys_new() -> None:
+    """Print a new random root secret, for a deployment that sets ADUAN_SECRET_KEY (the key file needs none:
+    `aduan keys rotate` writes its own)."""
+    typer.echo(new_root())
+
+
 class WorkerRole(StrEnum):
     all = "all"
     cases = "cases"
@@ -361,6 +429,10 @@ def api(
     import uvicorn
 
     settings = Settings()
+    try:
+        settings.keys()  # refused here, with its reason, rather than in each worker process; made once if missing
+    except (SecretKeyError, OSError) as exc:
+        raise _fail(f"the root secret cannot be used: {exc}") from None
     try:
         _migrate_accounts(settings)  # once here, before the worker processes start
     except Exception as exc:  # noqa: BLE001

@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import parse_qsl
 
+import itsdangerous
 from elasticsearch import AsyncElasticsearch
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
@@ -28,6 +29,7 @@ from api.routes import auth, complaints, health, officer, open311, public, refer
 from api.schemas import ComplaintCreate
 from config.connections import es_options
 from config.jurisdiction_file import load_jurisdiction
+from config.keys import KeyRing, Purpose
 from config.settings import Settings
 from producers.intake import CommandSender, Intake
 from producers.kafka import EventProducer
@@ -37,6 +39,7 @@ from search.cases import BatchingCaseWriter
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     jurisdiction = load_jurisdiction(settings.jurisdiction_file)
+    keys = settings.keys()
     keep_query_strings_out_of_logs()
 
     @asynccontextmanager
@@ -45,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         es = AsyncElasticsearch(**es_options(settings), request_timeout=10)
         app.state.services = Services(
             settings=settings,
+            keys=keys,
             jurisdiction=jurisdiction,
             producer=producer,
             intake=Intake(producer, settings.topics.submissions, jurisdiction.case_prefix),
@@ -66,7 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Aduan", version="0.1.0", lifespan=lifespan,
                   description="Pengaduan masyarakat / public complaints — " + jurisdiction.name)
-    app.add_middleware(SessionMiddleware, secret_key=settings.secret().decode(), session_cookie="aduan_session",
+    app.add_middleware(KeyedSessionMiddleware, keys=session_keys(keys), session_cookie="aduan_session",
                        max_age=24 * 3600, same_site="lax", https_only=settings.secure_cookies)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestMetrics)
@@ -115,6 +119,21 @@ def cacheable(scope: Scope) -> bool:
         return False
     query = scope.get("query_string", b"").decode("latin-1")
     return not any(name.strip().lower() == "kunci" for name, _ in parse_qsl(query, keep_blank_values=True))
+
+
+def session_keys(keys: KeyRing) -> list[bytes]:
+    """The session cookie's keys, as itsdangerous takes them: the one that signs last. Legacy: a cookie signed
+    with a listed root itself (before purpose keys) is accepted too, until it expires."""
+    return [*reversed(keys.legacy_keys()), *reversed(keys.verifying_keys(Purpose.SESSION))]
+
+
+class KeyedSessionMiddleware(SessionMiddleware):
+    """Starlette's signed session cookie, with several keys: it signs with the last of `keys` and accepts a
+    cookie signed with any of them (Starlette's own takes one secret, as a string)."""
+
+    def __init__(self, app: ASGIApp, keys: list[bytes], **options) -> None:
+        super().__init__(app, secret_key="unused", **options)  # noqa: S106 - its one-key signer is replaced
+        self.signer = itsdangerous.TimestampSigner(keys)
 
 
 class SecurityHeaders:

@@ -12,6 +12,7 @@ from api.accounts import AccountStore
 from api.photos import PhotoStore
 from api.ratelimit import AddressLimiter
 from api.receipts import Receipts
+from config.keys import KeyRing
 from config.settings import Settings
 from domain.jurisdiction import Jurisdiction
 from producers.intake import CommandSender, Intake
@@ -21,6 +22,7 @@ from producers.kafka import EventProducer
 @dataclass
 class Services:
     settings: Settings
+    keys: KeyRing  # read once at start (config/keys.py)
     jurisdiction: Jurisdiction
     producer: EventProducer
     intake: Intake

@@ -11,6 +11,7 @@ from api.accounts import SubmissionConflict
 from api.auth import citizen_secret
 from api.photos import MAX_PHOTOS, PhotoRejected, photo_id_of
 from api.schemas import ComplaintAccepted, ComplaintCreate
+from config.keys import Purpose
 from domain.case import apply
 from domain.complaint import Channel, Complaint, fingerprint
 from domain.jurisdiction import Jurisdiction
@@ -108,7 +109,7 @@ async def accept_complaint(services, body: ComplaintCreate, uploads: list[tuple[
         log.error("submission of case %s not confirmed by Kafka: %s", case_id, exc)
         raise SubmissionUnavailable(UNAVAILABLE) from exc
     services.receipts.schedule(apply(None, receipt.event))  # Elasticsearch is not on the 202's path
-    secret = citizen_secret(services.settings.secret(), receipt.case_id)
+    secret = citizen_secret(services.keys.purpose_key(Purpose.CASE_SECRET), receipt.case_id)
     base = services.settings.base_url
     return ComplaintAccepted(
         tracking_id=receipt.case_id,

@@ -6,14 +6,14 @@ The README's "Configuration" table lists them; keep it in step with this class.
 from __future__ import annotations
 
 import ipaddress
-import os
-import secrets
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from config.keys import KeyRing, load_keys
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_JURISDICTION = Path(__file__).resolve().parent / "jurisdictions" / "bengkulu.yaml"
@@ -105,9 +105,16 @@ class Settings(BaseSettings):
 
     # Secrets
     secret_key: SecretStr = Field(
-        SecretStr(""), description="signs sessions, staff tokens and citizens' case secrets; made once into "
-        "var/secret_key when not set",
+        SecretStr(""), description="the root secret (at least 32 bytes) the keys of sessions and citizens' case "
+        "secrets are derived from (config/keys.py); when not set, the key file's",
     )
+    previous_secret_keys: SecretStr = Field(
+        SecretStr(""), description="previous root secrets, comma-separated, still accepted for verification "
+        "after a rotation (never for signing)",
+    )
+    secret_key_file: Path = Field(REPO_ROOT / "var" / "secret_key", description="the key file, used when "
+                                  "ADUAN_SECRET_KEY is not set: made with a random root on first use, rotated "
+                                  "by `aduan keys rotate`")
     staff_token_ttl_s: int = Field(8 * 3600, ge=60, le=12 * 3600, description="lifetime of a staff bearer token "
                                    "or page session (absolute expiry, 12 hours at most)")
     staff_idle_s: int = Field(30 * 60, ge=1, description="a staff session (page or bearer token) "
@@ -172,17 +179,11 @@ class Settings(BaseSettings):
             raise ValueError("ADUAN_ES_PASSWORD needs ADUAN_ES_USERNAME")
         return self
 
-    def secret(self) -> bytes:
-        """The secret key; on first use without one, a random key kept in var/secret_key (0600)."""
-        if self.secret_key.get_secret_value():
-            return self.secret_key.get_secret_value().encode()
-        path = REPO_ROOT / "var" / "secret_key"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as f:
-                f.write(secrets.token_urlsafe(48))
-        return path.read_text().strip().encode()
+    def keys(self) -> KeyRing:
+        """The root secret and the previous ones (config/keys.py); the key file is made on first use. Reads the
+        file at each call: take it once (SecretKeyError names the setting or file that is wrong)."""
+        return load_keys(self.secret_key.get_secret_value(), self.previous_secret_keys.get_secret_value(),
+                         self.secret_key_file)
 
     @property
     def base_url(self) -> str:

@@ -184,15 +184,18 @@ def staff_headers(settings: Settings, role: str, agency: str | None = None, user
         store.close()
 
 
-def session_cookie(settings: Settings, session: dict) -> str:
-    """The value of the `aduan_session` cookie Starlette's SessionMiddleware would set for `session`."""
+def session_cookie(settings: Settings, session: dict, key: bytes | None = None) -> str:
+    """The value of the `aduan_session` cookie the API would set for `session`: signed with these settings'
+    session key, or with `key`."""
     import base64
     import json
 
     from itsdangerous import TimestampSigner
 
+    from config.keys import Purpose
+
     data = base64.b64encode(json.dumps(session).encode())
-    return TimestampSigner(settings.secret().decode()).sign(data).decode()
+    return TimestampSigner(key or settings.keys().purpose_key(Purpose.SESSION)).sign(data).decode()
 
 
 def open311_key(settings: Settings, label: str) -> Iterator[str]:

@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse
 from pydantic import ValidationError
 
 from api.actions import await_outcome, build_command, send_command
-from api.auth import citizen_secret_matches
+from api.auth import case_secret_keys, citizen_secret_matches
 from api.deps import JurisdictionDep, ServicesDep
 from api.routes.responses import BODY, INVALID, JSON, KAFKA_UNAVAILABLE, RATE_LIMITED
 from api.schemas import (
@@ -156,7 +156,7 @@ async def case_or_404(services, tracking_id: str) -> Case:
 
 def is_owner(services, case: Case, kunci: str | None) -> bool:
     """Does `kunci` hold the case's secret (the citizen who submitted it)?"""
-    return bool(kunci) and citizen_secret_matches(services.settings.secret(), case.case_id, kunci)
+    return bool(kunci) and citizen_secret_matches(case_secret_keys(services.keys), case.case_id, kunci)
 
 
 def require_owner(services, case: Case, secret: str | None) -> None:

@@ -88,7 +88,7 @@ def test_a_token_signed_with_the_secret_key_for_a_username_without_an_account_is
     """What `aduan staff-token` used to print: signed, not a session of any account."""
     from itsdangerous import URLSafeTimedSerializer
 
-    signed = URLSafeTimedSerializer(stack.secret(), salt="aduan-staff-token").dumps(
+    signed = URLSafeTimedSerializer(stack.keys().root, salt="aduan-staff-token").dumps(
         {"role": "coordinator", "id": f"ghost-{uuid.uuid4().hex[:6]}"})
     assert client.get(PERFORMANCE, headers=bearer(signed)).status_code == 401
 

@@ -1056,7 +1056,8 @@ def test_compose_runs_each_worker_role_as_a_service_of_its_own():
 def test_compose_takes_secrets_from_the_environment():
     for service, name, value in compose_env():
         if SECRETISH.search(name):
-            assert re.fullmatch(r"\$\{\w+(:?\?[^}]*)?\}", value), f"{service}: {name} must come from the environment"
+            # ${X}, ${X:?message}, or ${X:-} (empty when unset): never a value written here
+            assert re.fullmatch(r"\$\{\w+(:?\?[^}]*|:-)?\}", value), f"{service}: {name} must come from the environment"
         password = re.search(r"://[^:/@]+:([^@]*)@", value)
         if password:
             assert password.group(1).startswith("${"), f"{service}: {name} holds a password"
