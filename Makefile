@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 LOCK   := requirements.lock
 
-.PHONY: help install lock run test unit bench bench-sla bench-queue bench-redaction lint stack-up stack-down clean browser-deps
+.PHONY: help install lock audit run test unit bench bench-sla bench-queue bench-redaction lint stack-up stack-down clean browser-deps
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -24,6 +24,9 @@ lock: | $(STAMP) ## regenerate requirements.lock from pyproject.toml (keeps pins
 	$(BIN)/uv pip compile pyproject.toml --quiet --extra dev --python-version 3.11 \
 	  --python-platform x86_64-unknown-linux-gnu --generate-hashes --custom-compile-command 'make lock' \
 	  -o $(LOCK) $(LOCK_ARGS)
+
+audit: install ## pip-audit of requirements.lock, accepted advisories in audit-exceptions.txt (AUDIT_ARGS="-s osv")
+	deploy/local/audit.sh $(LOCK) audit-exceptions.txt $(AUDIT_ARGS)
 
 run: install ## the platform: stack, workers, API, demo data (prints the URL; Ctrl-C stops it)
 	$(BIN)/aduan run
