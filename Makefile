@@ -11,9 +11,13 @@ help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
 # The environment is made anew from the lock (--clear), so it holds what the lock pins and nothing else;
-# the project itself goes in editable, without dependencies of its own choosing.
+# the project itself goes in editable, without dependencies of its own choosing. The lock's own pip goes
+# in first (its entry alone, hashed), so the rest is installed by the pinned pip, not by whichever one
+# the interpreter's venv module brings (3.11.7's: pip 23.2.1).
 $(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv --clear $(VENV)
+	sed -n '/^pip==/,/^ *# via/p' $(LOCK) > $(VENV)/pip.lock
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r $(VENV)/pip.lock
 	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
