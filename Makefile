@@ -3,19 +3,34 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+LOCK   := requirements.lock
 
-.PHONY: help install run test unit bench bench-sla bench-queue bench-redaction lint stack-up stack-down clean browser-deps
+.PHONY: help install lock audit run test unit bench bench-sla bench-queue bench-redaction lint stack-up stack-down clean browser-deps
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+# The environment is made anew from the lock (--clear), so it holds what the lock pins and nothing else;
+# the project itself goes in editable, without dependencies of its own choosing. The lock's own pip goes
+# in first (its entry alone, hashed), so the rest is installed by the pinned pip, not by whichever one
+# the interpreter's venv module brings (3.11.7's: pip 23.2.1).
+$(STAMP): pyproject.toml $(LOCK)
+	$(PYTHON) -m venv --clear $(VENV)
+	sed -n '/^pip==/,/^ *# via/p' $(LOCK) > $(VENV)/pip.lock
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r $(VENV)/pip.lock
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-install: $(STAMP) ## make the virtual environment and install Aduan into it
+install: $(STAMP) ## make the virtual environment from requirements.lock and install Aduan into it
+
+lock: | $(STAMP) ## regenerate requirements.lock from pyproject.toml (keeps pins; LOCK_ARGS=--upgrade for newest)
+	$(BIN)/uv pip compile pyproject.toml --quiet --extra dev --python-version 3.11 \
+	  --python-platform x86_64-unknown-linux-gnu --generate-hashes --custom-compile-command 'make lock' \
+	  -o $(LOCK) $(LOCK_ARGS)
+
+audit: install ## pip-audit of requirements.lock, accepted advisories in audit-exceptions.txt (AUDIT_ARGS="-s osv")
+	deploy/local/audit.sh $(LOCK) audit-exceptions.txt $(AUDIT_ARGS)
 
 run: install ## the platform: stack, workers, API, demo data (prints the URL; Ctrl-C stops it)
 	$(BIN)/aduan run
