@@ -16,8 +16,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import metrics, public_web, staff_web, web
-from api.accounts import AccountStore
+from api import audit_web, metrics, public_web, staff_web, web
+from api.accounts import AccountStore, AuditLog
 from api.deps import Services
 from api.logs import keep_query_strings_out_of_logs
 from api.metrics import RequestMetrics
@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             limiter=submission_limiter(settings.submit_rate_limit),
             accounts=AccountStore.from_settings(settings),
         )
+        app.state.services.audit = AuditLog(app.state.services.accounts.engine)
         app.state.services.accounts.prune_submission_keys()
         try:
             yield
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.include_router(web.router)
     app.include_router(staff_web.router)
+    app.include_router(audit_web.router)  # /petugas/audit, administrators only
     app.include_router(public_web.router)
     app.add_exception_handler(staff_web.SignedOut, lambda request, exc: RedirectResponse(staff_web.LOGIN, 303))
     app.add_exception_handler(staff_web.MustChangePassword,
