@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -21,6 +22,7 @@ from api.accounts import AccountStore, AuditLog
 from api.deps import Services
 from api.logs import keep_query_strings_out_of_logs
 from api.metrics import RequestMetrics
+from api.photo_sweep import sweep_periodically
 from api.photos import PhotoStore
 from api.ratelimit import submission_limiter
 from api.receipts import Receipts
@@ -57,9 +59,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.services.audit = AuditLog(app.state.services.accounts.engine)
         app.state.services.accounts.prune_submission_keys()
+        sweeper = asyncio.create_task(sweep_periodically(  # orphan photos: this process has the media folder
+            es, settings.indices.cases, settings.media_dir, settings.photo_orphan_grace_s,
+            settings.photo_sweep_every_s)) if settings.photo_sweep_every_s else None
         try:
             yield
         finally:
+            if sweeper is not None:
+                sweeper.cancel()
             await app.state.services.receipts.close()
             producer.close()
             await es.close()

@@ -58,7 +58,7 @@ def photo_bytes() -> bytes:
 @pytest.fixture
 def world(tmp_path):
     settings = Settings(database_url=f"sqlite:///{tmp_path}/accounts.db", media_dir=tmp_path / "media",
-                        secret_key=SecretStr(secrets.token_urlsafe(32)), allowed_hosts="*")
+                        secret_key=SecretStr(secrets.token_urlsafe(32)), allowed_hosts="*", photo_sweep_every_s=0)
     jurisdiction = load_jurisdiction(settings.jurisdiction_file)
     accounts = AccountStore(settings.database_url, lambda code: jurisdiction.agency(code) is not None,
                             hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
