@@ -162,3 +162,35 @@ def test_saving_a_photo_that_is_already_stored_touches_its_folder(tmp_path):
     os.utime(tmp_path / "BKL-AAAAA-00001", (NOW - 2 * DAY, NOW - 2 * DAY))
     store.save("BKL-AAAAA-00001", data.getvalue())  # a retry of the same submission
     assert (tmp_path / "BKL-AAAAA-00001").stat().st_mtime > NOW - 60
+
+
+async def test_the_api_process_sweeps_periodically_and_keeps_going_when_refused(tmp_path, monkeypatch, caplog):
+    import asyncio
+
+    import api.photo_sweep as sweep
+
+    monkeypatch.setattr(sweep.random, "uniform", lambda a, b: 0.0)
+    orphan = folder(tmp_path, "BKL-AAAAA-00001", 2 * DAY)
+
+    class FlakyIndex(FakeIndex):
+        def __init__(self) -> None:
+            super().__init__()
+            self.counts = 0
+
+        async def count(self, index):
+            self.counts += 1
+            if self.counts == 1:
+                raise ConnectionError("refused")
+            return {"count": 0}
+
+    index = FlakyIndex()
+    task = asyncio.create_task(sweep.sweep_periodically(index, "cases", tmp_path, DAY, every_s=0.05))
+    try:
+        for _ in range(100):
+            if not orphan.exists():
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        task.cancel()
+    assert not orphan.exists() and index.counts >= 2
+    assert any("refused" in r.message and r.levelname == "ERROR" for r in caplog.records)
