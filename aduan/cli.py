@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -32,6 +33,13 @@ cli.add_typer(open311_cli, name="open311")
 keys_cli = typer.Typer(help="The root secret the session and case-secret keys are derived from (README: Keys).",
                        no_args_is_help=True)
 cli.add_typer(keys_cli, name="keys")
+
+audit_cli = typer.Typer(help="The audit trail of personal data (UU PDP): who saw or handled whose data.",
+                        no_args_is_help=True)
+cli.add_typer(audit_cli, name="audit")
+privacy_cli = typer.Typer(help="Personal data on request (UU PDP): access request exports, orphan photos.",
+                          no_args_is_help=True)
+cli.add_typer(privacy_cli, name="privacy")
 
 Services = Annotated[
     list[str] | None,
@@ -389,6 +397,112 @@ def keys_new() -> None:
     """Print a new random root secret, for a deployment that sets ADUAN_SECRET_KEY (the key file needs none:
     `aduan keys rotate` writes its own)."""
     typer.echo(new_root())
+
+class AuditAction(StrEnum):  # api/accounts/audit.py ACTIONS
+    view_contact = "privacy.view_contact"
+    view_photo = "privacy.view_photo"
+    export = "privacy.export"
+    erase = "privacy.erase"
+
+
+def _audit_log():
+    from api.accounts import AuditLog
+
+    try:
+        return AuditLog.from_settings(Settings())
+    except Exception as exc:  # noqa: BLE001
+        raise _fail(f"the accounts database could not be opened: {exc}") from None
+
+
+@audit_cli.command("list")
+def audit_list(
+    case: Annotated[str | None, typer.Option("--case", help="only this case (a tracking id)")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="only this staff member (or host user)")] = None,
+    action: Annotated[AuditAction | None, typer.Option("--action", help="only this action")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=10000, help="at most this many entries")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON array on standard output")] = False,
+) -> None:
+    """List the audit trail, newest first: who saw a reporter's contact or a private photo, and who exported or
+    erased personal data, when, for which case, and why."""
+    import json
+
+    from domain.ids import normalize_case_id
+
+    case_id = None
+    if case:
+        case_id = normalize_case_id(case)
+        if case_id is None:
+            raise _fail(f"{case!r} is not a tracking id (e.g. BKL-ABCDE-12345)")
+    audit = _audit_log()
+    try:
+        rows = audit.entries(case_id, user.strip() if user else None, action.value if action else None,
+                             limit)
+    finally:
+        audit.close()
+    if as_json:
+        typer.echo(json.dumps([r.as_json() for r in rows], ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"{'when (UTC)':20} {'who':20} {'action':22} {'case':16} reason / detail")
+    for r in rows:
+        typer.echo(f"{r.at.strftime('%Y-%m-%d %H:%M:%S'):20} {r.actor:20} {r.action:22} {r.case_id or '-':16} "
+                   f"{r.reason or '-'} / {r.detail or '-'}")
+
+
+@privacy_cli.command("export")
+def privacy_export(
+    tracking_id: Annotated[str, typer.Argument(help="the case whose reporter asked for their data")],
+    out: Annotated[Path | None, typer.Option("--out", help="write the JSON to this file (mode 0600) instead of "
+                                                            "standard output")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="why: e.g. the request's number (no personal "
+                                                                 "data: it is kept in the audit trail)")] = None,
+    as_user: Annotated[str | None, typer.Option("--as", help="who asks, for the audit trail (default: the host "
+                                                              "user running this)")] = None,
+) -> None:
+    """Everything Aduan holds about a case's reporter, as JSON (an access request, UU PDP): the complaint as
+    submitted with the contact, the reporter's own texts, the photos' files, the case's audit trail, each
+    with where it comes from. Recorded in the audit trail as privacy.export. Messages go to standard error."""
+    import asyncio
+    import json
+
+    from aduan.privacy import PrivacyError, export_case, os_user, write_private
+
+    settings = Settings()
+    audit = _audit_log()
+    try:
+        export = asyncio.run(export_case(settings, tracking_id, audit, (as_user or os_user()).strip(), reason, out))
+    except (PrivacyError, ValueError) as exc:
+        raise _fail(f"no export: {exc}") from None
+    finally:
+        audit.close()
+    text = json.dumps(export, ensure_ascii=False, indent=2)
+    if out is None:
+        typer.echo(text)
+        return
+    try:
+        write_private(out, text + "\n")
+    except OSError as exc:
+        raise _fail(f"could not write {out}: {exc}") from None
+    typer.echo(f"wrote the export of {export['tracking_id']} to {out} (readable by its owner only); "
+               "recorded as privacy.export", err=True)
+
+
+@privacy_cli.command("sweep-photos")
+def privacy_sweep_photos(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="say what would be deleted, delete nothing")] = False,
+) -> None:
+    """Delete the photos of submissions Kafka never confirmed: folders of case ids with no case in the cases
+    index, unchanged for ADUAN_PHOTO_ORPHAN_GRACE_S. If the index cannot be read, nothing is deleted (exit 1).
+    Each API process also does this every ADUAN_PHOTO_SWEEP_EVERY_S."""
+    import asyncio
+
+    from aduan.privacy import sweep_photos
+    from api.photo_sweep import SweepRefused
+
+    try:
+        result = asyncio.run(sweep_photos(Settings(), dry_run, say=lambda m: typer.echo(m, err=True)))
+    except SweepRefused as exc:
+        raise _fail(f"sweep refused: {exc}") from None
+    typer.echo(result.summary())
 
 
 class WorkerRole(StrEnum):

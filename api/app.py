@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -17,11 +18,12 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import metrics, public_web, staff_web, web
-from api.accounts import AccountStore
+from api import audit_web, metrics, public_web, staff_web, web
+from api.accounts import AccountStore, AuditLog
 from api.deps import Services
 from api.logs import keep_query_strings_out_of_logs
 from api.metrics import RequestMetrics
+from api.photo_sweep import sweep_periodically
 from api.photos import PhotoStore
 from api.ratelimit import submission_limiter
 from api.receipts import Receipts
@@ -59,10 +61,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             limiter=submission_limiter(settings.submit_rate_limit),
             accounts=AccountStore.from_settings(settings),
         )
+        app.state.services.audit = AuditLog(app.state.services.accounts.engine)
         app.state.services.accounts.prune_submission_keys()
+        sweeper = asyncio.create_task(sweep_periodically(  # orphan photos: this process has the media folder
+            es, settings.indices.cases, settings.media_dir, settings.photo_orphan_grace_s,
+            settings.photo_sweep_every_s)) if settings.photo_sweep_every_s else None
         try:
             yield
         finally:
+            if sweeper is not None:
+                sweeper.cancel()
             await app.state.services.receipts.close()
             producer.close()
             await es.close()
@@ -80,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.include_router(web.router)
     app.include_router(staff_web.router)
+    app.include_router(audit_web.router)  # /petugas/audit, administrators only
     app.include_router(public_web.router)
     app.add_exception_handler(staff_web.SignedOut, lambda request, exc: RedirectResponse(staff_web.LOGIN, 303))
     app.add_exception_handler(staff_web.MustChangePassword,

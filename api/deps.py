@@ -8,7 +8,7 @@ from typing import Annotated
 from elasticsearch import AsyncElasticsearch
 from fastapi import Depends, Request
 
-from api.accounts import AccountStore
+from api.accounts import AccountStore, AuditLog
 from api.photos import PhotoStore
 from api.ratelimit import AddressLimiter
 from api.receipts import Receipts
@@ -32,6 +32,7 @@ class Services:
     photos: PhotoStore
     limiter: AddressLimiter  # anonymous submissions
     accounts: AccountStore | None = None
+    audit: AuditLog | None = None  # the audit trail of personal data, in the accounts database
 
 
 def _services(request: Request) -> Services:

@@ -526,6 +526,48 @@ STRINGS["en"].update({
     "event.sla.escalated": "Escalated to the coordinators",
 })
 
+# The audit trail of personal data (/petugas/audit, administrators only).
+STRINGS["id"].update({
+    "staff.nav.audit": "Jejak audit",
+    "audit.title": "Jejak audit data pribadi",
+    "audit.intro": "Setiap kali petugas melihat kontak pelapor atau foto pengaduan, dan setiap ekspor atau "
+                   "penghapusan data pribadi, tercatat di sini (UU PDP No. 27 Tahun 2022). Catatan tidak dapat "
+                   "diubah atau dihapus.",
+    "audit.at": "Waktu",
+    "audit.user": "Pengguna",
+    "audit.action": "Tindakan",
+    "audit.case": "Nomor pengaduan",
+    "audit.reason": "Alasan",
+    "audit.detail": "Rincian",
+    "audit.empty": "Tidak ada catatan yang cocok.",
+    "audit.older": "Catatan lebih lama",
+    "audit.newest": "Catatan terbaru",
+    "audit.action.privacy.view_contact": "Melihat kontak pelapor",
+    "audit.action.privacy.view_photo": "Melihat foto",
+    "audit.action.privacy.export": "Ekspor data pelapor",
+    "audit.action.privacy.erase": "Penghapusan data pelapor",
+})
+STRINGS["en"].update({
+    "staff.nav.audit": "Audit trail",
+    "audit.title": "Personal data audit trail",
+    "audit.intro": "Every time staff see a reporter's contact or a complaint's photo, and every export or erasure "
+                   "of personal data, is recorded here (Indonesia's Personal Data Protection Law 27/2022). Entries "
+                   "cannot be changed or removed.",
+    "audit.at": "When",
+    "audit.user": "User",
+    "audit.action": "Action",
+    "audit.case": "Tracking id",
+    "audit.reason": "Reason",
+    "audit.detail": "Detail",
+    "audit.empty": "No entries match.",
+    "audit.older": "Older entries",
+    "audit.newest": "Newest entries",
+    "audit.action.privacy.view_contact": "Saw the reporter's contact",
+    "audit.action.privacy.view_photo": "Saw a photo",
+    "audit.action.privacy.export": "Exported the reporter's data",
+    "audit.action.privacy.erase": "Erased the reporter's data",
+})
+
 
 def translator(lang: str) -> Callable[[str], str]:
     words, fallback = STRINGS.get(lang, STRINGS["id"]), STRINGS["id"]

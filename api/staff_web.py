@@ -23,6 +23,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from api.accounts import MfaRequired, SignInThrottled
 from api.actions import await_outcome, build_command, send_command
+from api.audit_trail import contact_viewed, photo_viewed
 from api.deps import ServicesDep
 from api.ratelimit import client_address
 from api.routes.officer import case_in_scope, officer_view, queue_item
@@ -201,6 +202,7 @@ async def queue_page(request: Request, services: ServicesDep, actor: StaffPageDe
 async def case_page(request: Request, case_id: str, services: ServicesDep, actor: StaffPageDep) -> HTMLResponse:
     case = await case_in_scope(services, actor, case_id)
     view = officer_view(case, actor, services.jurisdiction, "/petugas/kasus/{case_id}/foto/{photo_id}")
+    await contact_viewed(services, actor, view, "page")  # recorded before it is shown (README, "Audit trail")
     officers = []
     if "reassign" in view.actions and services.accounts is not None:
         officers = [a.username for a in await run_in_threadpool(services.accounts.list)
@@ -217,7 +219,9 @@ async def case_page(request: Request, case_id: str, services: ServicesDep, actor
 @router.get("/kasus/{case_id}/foto/{photo_id}")
 async def case_photo(case_id: str, photo_id: str, services: ServicesDep, actor: StaffPageDep) -> FileResponse:
     case = await case_in_scope(services, actor, case_id)
-    return services.photos.response(case.case_id, photo_id, case.complaint.photos, "private, no-store")
+    answer = services.photos.response(case.case_id, photo_id, case.complaint.photos, "private, no-store")
+    await photo_viewed(services, actor, case.case_id, photo_id, "page")
+    return answer
 
 
 @router.post("/kasus/{case_id}/tindakan")

@@ -109,6 +109,8 @@ async def accept_complaint(services, body: ComplaintCreate, uploads: list[tuple[
         log.error("submission of case %s not confirmed by Kafka: %s", case_id, exc)
         raise SubmissionUnavailable(UNAVAILABLE) from exc
     services.receipts.schedule(apply(None, receipt.event))  # Elasticsearch is not on the 202's path
+    if uploads:  # a case now: its photos are no orphans (api/photo_sweep.py)
+        await asyncio.to_thread(services.photos.confirm, case_id)
     secret = citizen_secret(services.keys.purpose_key(Purpose.CASE_SECRET), receipt.case_id)
     base = services.settings.base_url
     return ComplaintAccepted(

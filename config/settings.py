@@ -144,6 +144,11 @@ class Settings(BaseSettings):
                                    "(per API process), in the `limits` notation: 10/minute, 100/hour, ...")
     media_dir: Path = Field(REPO_ROOT / "var" / "media", description="where citizens' photos are stored")
     max_photo_mb: float = Field(8.0, gt=0, le=50, description="largest photo accepted, in MB")
+    photo_orphan_grace_s: int = Field(24 * 3600, ge=3600, description="photos of a submission Kafka never "
+                                      "confirmed (no case in the index) are deleted once unchanged this long "
+                                      "(at least an hour)")
+    photo_sweep_every_s: int = Field(3600, ge=0, description="how often each API process sweeps orphan photos "
+                                     "(0: never; `aduan privacy sweep-photos` does it by hand or from cron)")
     cookie_secure: bool | None = Field(None, description="send the session cookie over HTTPS only; unset: yes, "
                                        "unless the API listens on loopback only (ADUAN_API_HOST 127.x.x.x, ::1 or "
                                        "localhost)")

@@ -39,6 +39,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         # and fail to sign in a lot from one address; test_sessions.py checks the throttle on an API of its own
         "login_address_free_failures": 100000,
         "media_dir": tmp_path_factory.mktemp("media"),
+        "photo_sweep_every_s": 0,  # no background sweeps; test_privacy.py runs `aduan privacy sweep-photos`
         "database_url": f"sqlite:///{tmp_path_factory.mktemp('db') / 'aduan.db'}",  # accounts of this run only
         "session_timeout_s": 8.0,  # a killed worker's partitions move on sooner
         "scorecard_min_cases": 3,  # a few cases rank an agency here; one stays unranked

@@ -5,6 +5,7 @@ database (SQLite by default, PostgreSQL by URL) through SQLAlchemy, its schema k
 that ship inside this package (`migrations/`) and run from code (`migrate`).
 """
 
+from api.accounts.audit import AuditLog
 from api.accounts.models import ROLES, Account
 from api.accounts.passwords import WeakPassword, check_password
 from api.accounts.store import (
@@ -19,4 +20,4 @@ from api.accounts.store import (
 )
 
 __all__ = ["ROLES", "Account", "AccountError", "AccountStore", "Enrollment", "MfaRequired", "SignInThrottled",
-           "SubmissionConflict", "WeakPassword", "WrongPassword", "check_password", "migrate"]
+           "AuditLog", "SubmissionConflict", "WeakPassword", "WrongPassword", "check_password", "migrate"]

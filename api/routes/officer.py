@@ -16,6 +16,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
 from api.actions import build_command, send_command
+from api.audit_trail import contact_viewed, photo_viewed
 from api.auth import StaffDep
 from api.deps import ServicesDep
 from api.routes.complaints import NOT_FOUND, case_or_404, deadlines_of
@@ -113,13 +114,17 @@ async def read_case(case_id: str, services: ServicesDep, actor: StaffDep) -> Off
     """The whole case: timeline with who did what (internal notes too), clocks, photos, the reporter's contact
     unless the case is anonymous, and the actions your role allows now."""
     case = await case_in_scope(services, actor, case_id)
-    return officer_view(case, actor, services.jurisdiction, "/api/v1/officer/cases/{case_id}/photos/{photo_id}")
+    view = officer_view(case, actor, services.jurisdiction, "/api/v1/officer/cases/{case_id}/photos/{photo_id}")
+    await contact_viewed(services, actor, view, "api")  # recorded before it is answered (README, "Audit trail")
+    return view
 
 
 @router.get("/cases/{case_id}/photos/{photo_id}", response_class=FileResponse, responses=_OUT_OF_SCOPE)
 async def read_photo(case_id: str, photo_id: str, services: ServicesDep, actor: StaffDep) -> FileResponse:
     case = await case_in_scope(services, actor, case_id)
-    return services.photos.response(case.case_id, photo_id, case.complaint.photos, "private, no-store")
+    answer = services.photos.response(case.case_id, photo_id, case.complaint.photos, "private, no-store")
+    await photo_viewed(services, actor, case.case_id, photo_id, "api")
+    return answer
 
 
 @router.get("/performance")
