@@ -68,7 +68,7 @@ def world(tmp_path):
     app.state.services = Services(settings=settings, jurisdiction=jurisdiction, producer=None, intake=None,  # type: ignore[arg-type]
                                   es=index, receipts=Receipts(None), commands=None, photos=photos,  # type: ignore[arg-type]
                                   limiter=submission_limiter("100/minute"), accounts=accounts,
-                                  audit=AuditLog(accounts.engine))
+                                  audit=AuditLog(accounts.engine), keys=settings.keys())
 
     def case(case_id: str, anonymous: bool, with_photo: bool = True, reporter: Reporter | None = None) -> str | None:
         photo = photos.save(case_id, photo_bytes()).photo_id if with_photo else None
