@@ -130,6 +130,15 @@ def ensure_indices(settings: Settings, log: Callable[[str], None] = print) -> No
         es.close()
 
 
+def ensure_accounts_schema(settings: Settings) -> None:
+    """The accounts database at its newest migration: its data keys (producers/sealing.py) are needed by every
+    worker and API process before the first record."""
+    from api.accounts import AccountStore
+
+    AccountStore.from_settings(settings).close()
+
+
 def bootstrap(settings: Settings, log: Callable[[str], None] = print) -> None:
+    ensure_accounts_schema(settings)
     ensure_topics(settings, log)
     ensure_indices(settings, log)

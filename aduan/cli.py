@@ -151,9 +151,9 @@ def bootstrap() -> None:
 
 def _migrate_accounts(settings: Settings) -> None:
     """Bring the accounts database to the newest migration (made on first use)."""
-    from api.accounts import AccountStore
+    from aduan.bootstrap import ensure_accounts_schema
 
-    AccountStore.from_settings(settings).close()
+    ensure_accounts_schema(settings)
 
 
 @cli.command("staff-token")

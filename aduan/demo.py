@@ -23,6 +23,7 @@ from domain.complaint import Complaint
 from domain.jurisdiction import Jurisdiction
 from producers.intake import CommandSender, Intake
 from producers.kafka import EventProducer
+from producers.sealing import sealer_for
 
 # (category, title, description) — written the way citizens write to LAPOR!.
 SAMPLES = [
@@ -70,7 +71,7 @@ def submit_demo_complaints(settings: Settings, count: int, log: Callable[[str], 
     rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
     jurisdiction = load_jurisdiction(settings.jurisdiction_file)
     producer = EventProducer.from_settings(settings, client_id="aduan-demo")
-    intake = Intake(producer, settings.topics.submissions, jurisdiction.case_prefix)
+    intake = Intake(producer, settings.topics.submissions, jurisdiction.case_prefix, sealer_for(settings))
 
     async def submit_all() -> list[str]:
         ids = []
@@ -120,7 +121,7 @@ def work_demo_cases(settings: Settings, ids: list[str], log: Callable[[str], Non
         es.close()
     command = TypeAdapter(Command).validate_python
     producer = EventProducer.from_settings(settings, client_id="aduan-demo")
-    sender = CommandSender(producer, settings.topics.commands)
+    sender = CommandSender(producer, settings.topics.commands, sealer_for(settings))
 
     async def send_all() -> None:
         for n, (case_id, agency) in enumerate(sorted(cases.items())):

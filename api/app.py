@@ -35,6 +35,7 @@ from config.keys import KeyRing, Purpose
 from config.settings import Settings
 from producers.intake import CommandSender, Intake
 from producers.kafka import EventProducer
+from producers.sealing import sealer_for
 from search.cases import BatchingCaseWriter
 
 
@@ -47,16 +48,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         producer = EventProducer.from_settings(settings)
+        sealer = sealer_for(settings)  # data keys in the accounts database, migrated by AccountStore below
         es = AsyncElasticsearch(**es_options(settings), request_timeout=10)
         app.state.services = Services(
             settings=settings,
             keys=keys,
             jurisdiction=jurisdiction,
             producer=producer,
-            intake=Intake(producer, settings.topics.submissions, jurisdiction.case_prefix),
+            intake=Intake(producer, settings.topics.submissions, jurisdiction.case_prefix, sealer),
             es=es,
             receipts=Receipts(BatchingCaseWriter(es, settings.indices.cases, jurisdiction)),
-            commands=CommandSender(producer, settings.topics.commands),
+            commands=CommandSender(producer, settings.topics.commands, sealer),
             photos=PhotoStore(settings.media_dir, max_bytes=int(settings.max_photo_mb * 1024 * 1024)),
             limiter=submission_limiter(settings.submit_rate_limit),
             accounts=AccountStore.from_settings(settings),

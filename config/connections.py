@@ -5,9 +5,12 @@ faust app and Elasticsearch client is made with these options, so one setting ch
 from __future__ import annotations
 
 import ssl
+from pathlib import Path
 from typing import Any
 
 from elasticsearch.serializer import OrjsonSerializer
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
 
 from config.settings import Settings
 
@@ -53,3 +56,27 @@ def es_options(settings: Settings) -> dict[str, Any]:
     if settings.es_ca_file:
         options["ca_certs"] = str(settings.es_ca_file)
     return options
+
+
+def engine_for(database_url: str) -> Engine:
+    """An engine for `database_url`; for a SQLite file, its folder is made first."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        # The API and the command line may write at once: wait for the other's lock instead of failing.
+        engine = create_engine(url, connect_args={"timeout": 30})
+        if url.database and url.database != ":memory:":
+            event.listen(engine, "connect", _sqlite_wal)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_wal(connection, record) -> None:
+    """Write-ahead log: readers never wait for a writer, and a commit costs one sync of the log instead of
+    two of the database (synchronous=NORMAL: what is committed survives the process however it ends; a power
+    cut may take the last commits back)."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

@@ -17,9 +17,8 @@ from pydantic import ValidationError
 
 from config.connections import es_options
 from domain.events import Event
-from producers.kafka import encode
 from search.cases import CaseProjection, ProjectionResult, ProjectionUnavailable
-from stream_processors.case_processor import CaseProcessor, Record, parse_event
+from stream_processors.case_processor import CaseProcessor, Record
 from stream_processors.dead_letter import reason_of
 from stream_processors.faust_adapter import current_event_of
 
@@ -44,9 +43,9 @@ def faust_context(record: Record):
 class ProjectionAgent:
     """Indexes `cases.events` into Elasticsearch in bulk; Elasticsearch away: the same batch again later."""
 
-    def __init__(self, settings, jurisdiction, events_topic, dead_letters, metrics) -> None:
+    def __init__(self, settings, jurisdiction, events_topic, dead_letters, metrics, sealer) -> None:
         self.settings, self.jurisdiction, self.events_topic = settings, jurisdiction, events_topic
-        self.dead_letters, self.metrics = dead_letters, metrics
+        self.dead_letters, self.metrics, self.sealer = dead_letters, metrics, sealer
         self.es: AsyncElasticsearch | None = None
 
     def register(self, app) -> None:
@@ -70,7 +69,7 @@ class ProjectionAgent:
             parsed: list[Event] = []
             for value in batch:
                 try:
-                    parsed.append(parse_event(value))
+                    parsed.append(self.sealer.event_from(value))
                 except (ValueError, ValidationError) as exc:
                     self.metrics.events_failed.labels("projection_agent").inc()
                     await self.dead_letters.send("projection_agent", topic, None, value, reason_of(exc))
@@ -78,8 +77,8 @@ class ProjectionAgent:
             self.metrics.events_processed.labels("projection_agent").inc(len(parsed) - len(result.failed))
             self.metrics.events_failed.labels("projection_agent").inc(len(result.failed))
             for event, reason in result.failed:
-                await self.dead_letters.send("projection_agent", topic, event.case_id.encode(), encode(event),
-                                             reason)
+                await self.dead_letters.send("projection_agent", topic, event.case_id.encode(),
+                                             self.sealer.event_bytes(event), reason)
 
 
 async def project_until_done(projection: CaseProjection, events: list[Event]) -> ProjectionResult:

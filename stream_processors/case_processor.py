@@ -34,13 +34,13 @@ from domain.events import Event
 from domain.jurisdiction import Jurisdiction
 from domain.lifecycle import ConflictingSubmission, UnknownCase, decide, decide_submission
 from domain.sla import decide_sla
-from producers.kafka import encode
+from producers.sealing import Sealer
 from stream_processors.dead_letter import reason_of
 from stream_processors.sla_timer import SlaDue
 
 AGENT = "case_agent"
 _command = TypeAdapter(Command)
-REJECTED = (ValueError, ValidationError, ConflictingSubmission, UnknownCase)
+REJECTED = (ValueError, ValidationError, ConflictingSubmission, UnknownCase)  # ValueError: KeyMissing, Unreadable too
 
 
 @dataclass(frozen=True)
@@ -53,23 +53,18 @@ class Record:
     handle: Any = None
 
 
-def parse_event(value: bytes | None) -> Event:
-    if value is None:
-        raise ValueError("empty message")
-    return Event.model_validate_json(value)
-
-
 class CaseProcessor:
     def __init__(self, jurisdiction: Jurisdiction, submissions_topic: str, store, alarms,
-                 send_event: Callable[[bytes, bytes], Awaitable[Awaitable]], dead_letters, metrics,
+                 send_event: Callable[[bytes, bytes], Awaitable[Awaitable]], dead_letters, metrics, sealer: Sealer,
                  context: Callable[[Record], AbstractContextManager] = lambda record: nullcontext()) -> None:
         self.jurisdiction, self.submissions_topic = jurisdiction, submissions_topic
         self.store, self.alarms, self.send_event = store, alarms, send_event
         self.dead_letters, self.metrics, self.context = dead_letters, metrics, context
+        self.sealer = sealer  # personal fields are sealed in the events, the commands and the table
 
     def stored(self, case_id: str) -> Case | None:
         state = self.store.get(case_id)
-        return Case.model_validate(state) if state else None
+        return Case.model_validate(self.sealer.open_state(state)) if state else None
 
     def decide(self, record: Record, case_of: Callable[[str], Case | None]) -> tuple[str, list[Event]]:
         """Parse one message and decide: (case id, new events). Raises one of REJECTED for a bad message."""
@@ -77,7 +72,7 @@ class CaseProcessor:
         if value is None:
             raise ValueError("empty message")
         if record.topic == self.submissions_topic:
-            submitted = parse_event(value)
+            submitted = self.sealer.event_from(value)
             if submitted.type != ev.COMPLAINT_SUBMITTED or submitted.seq != 1:
                 raise ValueError(f"expected a {ev.COMPLAINT_SUBMITTED} event with seq 1, got {submitted.type}")
             case_id = submitted.case_id
@@ -96,7 +91,7 @@ class CaseProcessor:
                 # replayed after a crash decides exactly the same events again.
                 new = decide_sla(case, self.jurisdiction, datetime.fromtimestamp(due.at, UTC))
             else:
-                command = _command.validate_python(data)
+                command = _command.validate_python(self.sealer.open_command(data))
                 case_id = command.case_id
                 self._check_key(key, case_id)
                 new = decide(case_of(case_id), command, self.jurisdiction, command.issued_at)
@@ -140,7 +135,7 @@ class CaseProcessor:
                 continue
             for event in new_events:
                 case = apply(case, event)
-                acks.append(await self.send_event(case_id.encode(), encode(event)))
+                acks.append(await self.send_event(case_id.encode(), self.sealer.event_bytes(event)))
             pending[case_id] = (case, record)
             unchanged.pop(case_id, None)
             decided.extend(new_events)
@@ -148,7 +143,7 @@ class CaseProcessor:
             await ack
         for case_id, (case, record) in pending.items():
             with self.context(record):
-                self.store[case_id] = case.model_dump(mode="json")
+                self.store[case_id] = self.sealer.seal_state(case.model_dump(mode="json"))
                 self.alarms.index_next_alarm(case)
         for case, record in unchanged.values():
             with self.context(record):

@@ -35,13 +35,14 @@ def dead_letter_record(agent: str, source_topic: str, key: bytes | None, value: 
 class DeadLetters:
     """Sends to the dead-letter topic (a faust topic, or anything with an async `send(key=, value=)`)."""
 
-    def __init__(self, topic, metrics) -> None:
-        self.topic, self.metrics = topic, metrics
+    def __init__(self, topic, metrics, sealer) -> None:
+        self.topic, self.metrics, self.sealer = topic, metrics, sealer
 
     async def send(self, agent: str, source_topic: str, key: bytes | None, value: bytes | None, reason: str):
         """Hands the record to the producer; returns what the topic's send returns (a future of the ack)."""
         self.metrics.dead_letters.labels(agent).inc()
         log.warning("dead_letter", agent=agent, topic=source_topic,
                     case_id=key.decode(errors="replace") if key else None, reason=reason[:500])
-        return await self.topic.send(key=key, value=encode(dead_letter_record(agent, source_topic, key, value,
-                                                                              reason)))
+        # The message and its key sealed (they may hold what a citizen wrote): producers/sealing.py.
+        record = self.sealer.seal_dead_letter(dead_letter_record(agent, source_topic, key, value, reason))
+        return await self.topic.send(key=key, value=encode(record))

@@ -18,13 +18,13 @@ from pydantic import ValidationError
 from config.connections import es_options, kafka_options
 from config.jurisdiction_file import load_jurisdiction
 from config.settings import Settings
-from domain.events import Event
+from producers.sealing import Sealer, sealer_for
 from search.cases import CaseProjection
 from search.indices import create_next_index, switch_alias
 from search.public import PUBLIC_MAPPINGS
 
 
-def _read_until(consumer: KafkaConsumer, ends: dict[TopicPartition, int], batch: int):
+def _read_until(consumer: KafkaConsumer, ends: dict[TopicPartition, int], batch: int, sealer: Sealer):
     """Batches of events from the consumer's positions up to `ends` (exclusive)."""
     while any(consumer.position(tp) < end for tp, end in ends.items()):
         records = consumer.poll(timeout_ms=1000, max_records=batch)
@@ -33,7 +33,7 @@ def _read_until(consumer: KafkaConsumer, ends: dict[TopicPartition, int], batch:
             for m in messages:
                 if m.offset < ends[tp]:
                     try:
-                        events.append(Event.model_validate_json(m.value))
+                        events.append(sealer.event_from(m.value))
                     except (ValidationError, ValueError, TypeError):
                         continue  # the live projection dead-letters these; a rebuild only skips them
         if events:
@@ -41,9 +41,9 @@ def _read_until(consumer: KafkaConsumer, ends: dict[TopicPartition, int], batch:
 
 
 async def _project_range(projection: CaseProjection, consumer: KafkaConsumer, ends, batch: int,
-                         progress: Callable[[int], None]) -> int:
+                         progress: Callable[[int], None], sealer: Sealer) -> int:
     done = 0
-    for events in _read_until(consumer, ends, batch):
+    for events in _read_until(consumer, ends, batch, sealer):
         await projection.project(events)
         done += len(events)
         progress(done)
@@ -53,6 +53,7 @@ async def _project_range(projection: CaseProjection, consumer: KafkaConsumer, en
 def rebuild(settings: Settings, log: Callable[[str], None] = print, delete_old: bool = False) -> str:
     """Rebuild the `cases` projection and the public index beside it; returns the new cases index's name."""
     alias, public_alias = settings.indices.cases, settings.indices.public_cases
+    sealer = sealer_for(settings)  # the events' personal fields are opened with the cases' data keys
     es = Elasticsearch(**es_options(settings), request_timeout=60)
     consumer = KafkaConsumer(**kafka_options(settings), enable_auto_commit=False,
                              group_id=None, max_partition_fetch_bytes=4 * 1024 * 1024)
@@ -81,12 +82,12 @@ def rebuild(settings: Settings, log: Callable[[str], None] = print, delete_old: 
             try:
                 projection = CaseProjection(aes, index, load_jurisdiction(settings.jurisdiction_file), is_alias=False,
                                             public=public)
-                done = await _project_range(projection, consumer, ends, settings.projection_batch, progress)
+                done = await _project_range(projection, consumer, ends, settings.projection_batch, progress, sealer)
                 es.indices.refresh(index=f"{index},{public}")
                 left = switch_alias(es, alias, index) + switch_alias(es, public_alias, public)
                 # Events the live projection wrote to the old index while we read: apply them here too.
                 done += await _project_range(projection, consumer, consumer.end_offsets(partitions),
-                                             settings.projection_batch, lambda n: None)
+                                             settings.projection_batch, lambda n: None, sealer)
                 return done, left
             finally:
                 await aes.close()

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from config.settings import Settings
 from domain.jurisdiction import Jurisdiction
+from producers.sealing import Sealer, sealer_for
 from stream_processors.agents import ProjectionAgent, faust_context, register_alarm_follower, register_case_agent
 from stream_processors.alarm_store import AlarmStore
 from stream_processors.app import ROLES, Tables, Topics, alarms_changelog, build_app, build_tables, build_topics
@@ -50,7 +51,9 @@ class Worker:
 
 
 def build_worker(settings: Settings, jurisdiction: Jurisdiction, role: str = "all", *,
-                 sla_timer: bool = True) -> Worker:
+                 sla_timer: bool = True, sealer: Sealer | None = None) -> Worker:
+    """`sealer`: how records' personal fields are sealed and opened (producers/sealing.py); by default with the
+    data keys of the settings' accounts database."""
     if role not in ROLES:
         raise ValueError(f"unknown worker role {role!r}: one of {', '.join(ROLES)}")
     check_faust_internals()
@@ -59,7 +62,8 @@ def build_worker(settings: Settings, jurisdiction: Jurisdiction, role: str = "al
     app = build_app(settings, role)
     topics = build_topics(app, settings)
     metrics = WorkerMetrics()
-    dead_letters = DeadLetters(topics.dead_letter, metrics)
+    sealer = sealer or sealer_for(settings)
+    dead_letters = DeadLetters(topics.dead_letter, metrics, sealer)
     tables = alarms = processor = None
     if role in ("all", "cases"):
         tables = build_tables(app, settings)
@@ -69,7 +73,7 @@ def build_worker(settings: Settings, jurisdiction: Jurisdiction, role: str = "al
             return await topics.events.send(key=key, value=value)
 
         processor = CaseProcessor(jurisdiction, settings.topics.submissions, tables.cases, alarms, send_event,
-                                  dead_letters, metrics, context=faust_context)
+                                  dead_letters, metrics, sealer, context=faust_context)
         register_case_agent(app, topics.case_inputs, processor, settings.case_batch)
         if sla_timer:
             SlaTimer(app, alarms, topics.commands, settings.topics.commands, settings.partitions,
@@ -82,7 +86,7 @@ def build_worker(settings: Settings, jurisdiction: Jurisdiction, role: str = "al
         SlaTimer(app, alarms, topics.commands, alarms_changelog(settings), settings.partitions, settings.sla_tick_s,
                  follower=follower).register()
     if role in ("all", "projection"):
-        ProjectionAgent(settings, jurisdiction, topics.events, dead_letters, metrics).register(app)
+        ProjectionAgent(settings, jurisdiction, topics.events, dead_letters, metrics, sealer).register(app)
     FetchWatch(app).register()
     Watchdog(app, settings.worker_stall_timeout_s).register()
     metrics.register(app, settings.api_host, settings.worker_metrics_port,

@@ -15,8 +15,7 @@ from alembic import command
 from alembic.config import Config
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Engine, create_engine, delete, event, select, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,6 +32,7 @@ from api.accounts.models import (
 )
 from api.accounts.passwords import check_password
 from api.accounts.throttle import ThrottlePolicy, address_key, slow_s, user_address_key, user_key, wait_s
+from config.connections import engine_for
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 USERNAME = re.compile(r"^[a-z0-9._-]{3,64}$")
@@ -79,30 +79,6 @@ class Enrollment:
     secret: str
     uri: str
     recovery_codes: list[str]
-
-
-def engine_for(database_url: str) -> Engine:
-    """An engine for `database_url`; for a SQLite file, its folder is made first."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
-            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        # The API and the command line may write at once: wait for the other's lock instead of failing.
-        engine = create_engine(url, connect_args={"timeout": 30})
-        if url.database and url.database != ":memory:":
-            event.listen(engine, "connect", _sqlite_wal)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
-
-
-def _sqlite_wal(connection, record) -> None:
-    """Write-ahead log: readers never wait for a writer, and a commit costs one sync of the log instead of
-    two of the database (synchronous=NORMAL: what is committed survives the process however it ends; a power
-    cut may take the last commits back)."""
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
 
 
 def migrate(engine: Engine) -> None:

@@ -289,3 +289,17 @@ def remove_faust_dirs(stems: list[str]) -> None:
         if stem:
             for path in folder.glob(f"{stem}*"):
                 shutil.rmtree(path, ignore_errors=True)
+
+
+def case_sealer(settings):
+    """The sealer the intake writes submissions with (their personal fields under each case's new data key, in
+    the settings' accounts database), for events a benchmark puts on Kafka itself; None in a checkout from
+    before producers/sealing.py, whose submissions are written in clear."""
+    try:
+        from aduan.bootstrap import ensure_accounts_schema
+        from producers.sealing import sealer_for
+    except ImportError:
+        return None
+    ensure_accounts_schema(settings)
+    return sealer_for(settings)
+

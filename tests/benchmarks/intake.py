@@ -79,6 +79,7 @@ from tests.benchmarks.common import (
     COMPLAINTS,
     DESCRIPTIONS,
     bench_line,
+    case_sealer,
     cleanup,
     cpu_seconds,
     machine_busy_seconds,
@@ -121,14 +122,16 @@ def payloads(count: int, regions: list[tuple[str, str]], tag: str) -> list[dict]
     return out
 
 
-def submission_events(bodies: list[dict], prefix: str, run: str) -> list[tuple[str, bytes]]:
-    """(case id, encoded complaint.submitted event) of each body, as the intake makes them."""
+def submission_events(bodies: list[dict], prefix: str, run: str, sealer=None) -> list[tuple[str, bytes]]:
+    """(case id, encoded complaint.submitted event) of each body, as the intake makes them (sealed by `sealer`,
+    the case's data key made, as the intake does)."""
     now = datetime.now(UTC)
     out = []
     for i, body in enumerate(bodies):
         fields = {k: v for k, v in body.items() if k != "client_request_id"}
         case_id = case_id_from_bytes(prefix, hashlib.blake2b(f"{run}/{i}".encode(), digest_size=8).digest())
-        out.append((case_id, encode(submission_event(case_id, Complaint(**fields, channel="api"), now))))
+        event = submission_event(case_id, Complaint(**fields, channel="api"), now)
+        out.append((case_id, sealer.event_bytes(event) if sealer is not None else encode(event)))
     return out
 
 
@@ -380,12 +383,14 @@ def bare_fastapi(settings: Settings, bodies: list[dict], concurrency: int, folde
             "cpu_ms": 1000 * cpu / max(1, load.accepted), "machine_cpu_ms": 1000 * machine / max(1, load.accepted)}
 
 
-def bulk_ceiling(settings: Settings, jurisdiction: Jurisdiction, events: list[tuple[str, bytes]]) -> dict:
+def bulk_ceiling(settings: Settings, jurisdiction: Jurisdiction, events: list[tuple[str, bytes]], sealer=None
+                 ) -> dict:
     """helpers.bulk of the routed cases' documents, their building by search.documents included."""
     from domain.events import Event
 
     now = datetime.now(UTC)
-    cases = [replay(decide_submission(None, Event.model_validate_json(v), jurisdiction, now)) for _, v in events]
+    parse = sealer.event_from if sealer is not None else Event.model_validate_json
+    cases = [replay(decide_submission(None, parse(v), jurisdiction, now)) for _, v in events]
     es = Elasticsearch(settings.es_hosts, request_timeout=120)
     index = f"{settings.index_prefix}bulk-ceiling"
     try:
@@ -417,7 +422,9 @@ def run_settings(base: Settings, run: str, folder: Path, tag: str, partitions: i
         "partitions": partitions, "api_port": free_port(), "worker_web_port": free_port(),
         "submit_rate_limit": "100000000/minute",  # every benchmark client comes from one address
         "media_dir": folder / f"media-{tag}", "worker_data_dir": folder / "data",
-        "database_url": f"sqlite:///{folder / f'accounts-{tag}.db'}",
+        # One accounts database for the run: the cases' data keys made by the intake (or by this benchmark for
+        # the submissions it produces itself) are read by every worker of the run.
+        "database_url": f"sqlite:///{folder / 'accounts.db'}",
         "secret_key": SecretStr(secrets.token_urlsafe(32)),
     })
 
@@ -641,7 +648,8 @@ def main(argv: list[str] | None = None) -> int:
     jurisdiction = load_jurisdiction(base.jurisdiction_file)
     regions = regions_of(jurisdiction)
     bodies = payloads(args.count, regions, "bare")
-    events = submission_events(bodies, jurisdiction.case_prefix, run)
+    sealer = case_sealer(main_settings)
+    events = submission_events(bodies, jurisdiction.case_prefix, run, sealer)
     print(f"intake benchmark {run}: {args.count} complaints of {len(COMPLAINTS)} texts over {len(regions)} districts, "
           f"{args.partitions} partitions, worker store {base.worker_store}; roles "
           f"{'available' if roles_supported() else 'not in this checkout (plain aduan worker)'}; nproc "
@@ -669,7 +677,7 @@ def main(argv: list[str] | None = None) -> int:
             bare["fastapi"] = bare_fastapi(bare_settings, payloads(args.count, regions, "bareapi"),
                                            args.concurrency, folder, api_topic)
             print("bare: helpers.bulk of the documents, building them included", flush=True)
-            bare["bulk"] = bulk_ceiling(bare_settings, jurisdiction, events)
+            bare["bulk"] = bulk_ceiling(bare_settings, jurisdiction, events, sealer)
 
         runs = [aduan_pipeline(args, main_settings if i == 0 else run_settings(base, run, folder, f"w{i}",
                                                                                args.partitions),

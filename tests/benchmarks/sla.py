@@ -67,6 +67,7 @@ from producers.kafka import encode
 from tests.benchmarks.common import (
     DESCRIPTIONS,
     bench_line,
+    case_sealer,
     cleanup,
     pct,
     remove_faust_dirs,
@@ -169,8 +170,9 @@ def producer_for(settings: Settings) -> KafkaProducer:
 class Submissions:
     """`complaint.submitted` events as the intake would make them, without the HTTP part."""
 
-    def __init__(self, jurisdiction: Jurisdiction, run: str) -> None:
+    def __init__(self, jurisdiction: Jurisdiction, run: str, sealer=None) -> None:
         self._prefix, self._run = jurisdiction.case_prefix, run
+        self._sealer = sealer  # as the intake: personal fields sealed, each case's data key made
         self._regions = [(r.code, d.code) for r in jurisdiction.regencies for d in r.districts]
         self._complaints: dict[tuple[str, int], Complaint] = {}
         self.bulk_categories = [c.code for c in jurisdiction.categories
@@ -191,7 +193,8 @@ class Submissions:
         return known
 
     def event(self, case_id: str, category: str, i: int) -> bytes:
-        return encode(submission_event(case_id, self.complaint(category, i), datetime.now(UTC)))
+        event = submission_event(case_id, self.complaint(category, i), datetime.now(UTC))
+        return self._sealer.event_bytes(event) if self._sealer is not None else encode(event)
 
 
 class Sender:
@@ -673,6 +676,7 @@ def main(argv: list[str] | None = None) -> int:
         "topic_prefix": f"benchsla{run}.", "index_prefix": f"benchsla{run}-", "app_id": f"aduan-benchsla{run}",
         "partitions": args.partitions, "worker_web_port": free_port(), "jurisdiction_file": jurisdiction_file,
         "sla_tick_s": args.tick if args.tick is not None else base.sla_tick_s, "worker_data_dir": folder / "data",
+        "database_url": f"sqlite:///{folder / 'accounts.db'}",  # the run's data keys, not the checkout's var/
     })
     if not args.projection and not roles_supported():
         print("note: this checkout's `aduan worker` has no --role, so the projection cannot be left out: it runs "
@@ -680,7 +684,7 @@ def main(argv: list[str] | None = None) -> int:
         args.projection = True
     roles = "+".join(["cases", "sla"] + (["projection"] if args.projection else [])) if roles_supported() else "all"
     jurisdiction = load_jurisdiction(jurisdiction_file)
-    subs = Submissions(jurisdiction, run)
+    subs = Submissions(jurisdiction, run, case_sealer(settings))
     print(f"SLA benchmark {run}: {args.clocks} open cases, {args.partitions} partitions, SLA tick "
           f"{settings.sla_tick_s:g} s, session timeout {getattr(settings, 'session_timeout_s', 'faust default')} s; "
           f"nproc {os.cpu_count()}, {mem_total_gib():.1f} GiB; worker processes: {roles}; store "

@@ -174,11 +174,15 @@ def test_replayed_events_leave_one_document_at_the_same_version(client, es, stac
 
 
 def dead_letter_with(stack, marker: str) -> dict | None:
-    """The dead-letter record whose original message contains `marker`, if there is one yet."""
+    """The dead-letter record whose original message contains `marker`, if there is one yet (opened: the
+    message is sealed in the topic, producers/sealing.py)."""
+    from producers.sealing import sealer_for
+
     consumer = KafkaConsumer(stack.topics.dead_letter, bootstrap_servers=stack.kafka_bootstrap,
                              auto_offset_reset="earliest", consumer_timeout_ms=2000)
+    sealer = sealer_for(stack)
     try:
-        records = [json.loads(m.value) for m in consumer]
+        records = [sealer.open_dead_letter(json.loads(m.value)) for m in consumer]
     finally:
         consumer.close()
     return next((r for r in records if marker.encode() in base64.b64decode(r["value_b64"] or "")), None)

@@ -17,6 +17,7 @@ from domain.case import submission_event
 from domain.complaint import Complaint
 from domain.events import Event
 from producers.kafka import encode
+from producers.sealing import MemoryDataKeys, Sealer
 from stream_processors.case_processor import CaseProcessor, Record
 from stream_processors.metrics import WorkerMetrics
 from stream_processors.sla_timer import AlarmIndex
@@ -25,6 +26,7 @@ from tests.unit.test_lifecycle import OFFICER, T0, cmd
 pytestmark = pytest.mark.unit
 
 J = load_jurisdiction(DEFAULT_JURISDICTION)
+SEALER = Sealer(MemoryDataKeys())
 SUBMISSIONS, COMMANDS = "t.submissions", "t.commands"
 CASE_ID = "BKL-AAAAA-BBBBB"  # the case of tests.unit.test_lifecycle.cmd
 OTHER = "BKL-CCCCC-DDDDD"
@@ -49,7 +51,7 @@ class Producer:
                 ack.set_result(None)
 
     def events(self) -> list[Event]:
-        return [Event.model_validate_json(v) for _, v in self.sent]
+        return [SEALER.event_from(v) for _, v in self.sent]
 
 
 class DeadLetters:
@@ -85,7 +87,7 @@ def processor(contexts: list | None = None):
             contexts.append(record.key)
         yield
 
-    p = CaseProcessor(J, SUBMISSIONS, store, alarms, producer.send, dead, WorkerMetrics(), context=context)
+    p = CaseProcessor(J, SUBMISSIONS, store, alarms, producer.send, dead, WorkerMetrics(), SEALER, context=context)
     return p, store, producer, dead, alarms
 
 

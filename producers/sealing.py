@@ -1,0 +1,276 @@
+"""Personal fields sealed on their way into Kafka, opened on their way out (UU PDP; README, "Personal data").
+
+Every record that carries what a citizen wrote or who they are is written with those fields encrypted under
+the case's own data key (AES-256-GCM), kept in a key store (`DataKeys`: the accounts database here, a KMS
+behind the same two methods elsewhere). The rest of each record stays in clear, so routing, ordering,
+deduplication and the SLA clocks work without a key: ids, types, sequence numbers, times, agencies, states.
+
+Sealed, per record kind:
+- events (`cases.events`, `complaints.submitted`): the complaint's reporter, address, coordinates, title,
+  description, attributes and media link; every text of the payload (message, question, note, resolution,
+  reason, comment, refer_to);
+- commands (`cases.commands`): the same texts;
+- the case state the case agent keeps (its table's changelog): the complaint's fields above, the resolution,
+  the rating comment, the rejection's reason and referral, and every timeline text;
+- dead letters: the refused message and its key, under a data key of the dead-letter topic's own.
+
+The sealed fields go, as one JSON object, into `"sealed": {"v": 1, "n": nonce, "c": ciphertext}` of the
+record (the complaint's own object for its fields). The nonce is synthetic: an HMAC of the plaintext and its
+context under a key derived from the data key, so the same record sealed twice (a batch replayed after a
+crash) is the same bytes, and two different plaintexts never share a nonce. The context (case id, record
+kind, seq or command id) is the AEAD's associated data: a sealed part moved to another record does not open.
+
+A record without `sealed` opens as it is (the log before this change).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import orjson
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import Column, DateTime, Engine, LargeBinary, MetaData, String, Table, select
+from sqlalchemy.exc import IntegrityError
+
+from domain.events import Event
+
+SEALED = "sealed"
+VERSION = 1
+TEXT_FIELDS = ("text", "message", "question", "resolution", "reason", "comment", "refer_to")
+COMPLAINT_FIELDS = ("reporter", "address", "lat", "lon", "title", "description", "attributes", "media_url")
+STATE_FIELDS = ("resolution", "rating_comment", "rejection_reason", "refer_to")
+DEAD_LETTERS = "dead-letters"  # the key id of the dead-letter topic's records
+
+
+class KeyMissing(ValueError):
+    """The record's data key is not in the key store."""
+
+
+class Unreadable(ValueError):
+    """A sealed part that does not open: damaged, or moved from another record."""
+
+
+class DataKeys(Protocol):
+    def key_for(self, key_id: str, create: bool = False) -> bytes | None:
+        """The data key of `key_id` (a case id), made first when `create` and missing; None when missing."""
+
+
+_data_keys = Table(
+    "data_keys", MetaData(),
+    Column("key_id", String(64), primary_key=True),
+    Column("key", LargeBinary(32), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+
+class SqlDataKeys:
+    """Data keys in the accounts database (table `data_keys`, made by its migrations), cached in the process.
+    Two processes making a case's key at once: the primary key decides, both use the winner's."""
+
+    def __init__(self, engine: Engine, cache_size: int = 100_000) -> None:
+        self.engine = engine
+        self._cache: OrderedDict[str, bytes] = OrderedDict()
+        self._size = cache_size
+        self._lock = threading.Lock()
+
+    def key_for(self, key_id: str, create: bool = False) -> bytes | None:
+        with self._lock:
+            if key_id in self._cache:
+                self._cache.move_to_end(key_id)
+                return self._cache[key_id]
+        key = self._read(key_id)
+        if key is None and create:
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(_data_keys.insert().values(
+                        key_id=key_id, key=os.urandom(32), created_at=datetime.now(UTC).replace(tzinfo=None)))
+            except IntegrityError:
+                pass  # made by another process meanwhile
+            key = self._read(key_id)
+        if key is not None:
+            with self._lock:
+                self._cache[key_id] = key
+                if len(self._cache) > self._size:
+                    self._cache.popitem(last=False)
+        return key
+
+    def _read(self, key_id: str) -> bytes | None:
+        with self.engine.connect() as connection:
+            return connection.execute(select(_data_keys.c.key).where(_data_keys.c.key_id == key_id)).scalar()
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+class Sealer:
+    def __init__(self, keys: DataKeys) -> None:
+        self.keys = keys
+
+    # -- the envelope ----------------------------------------------------------------------------------
+
+    def _key(self, key_id: str, create: bool) -> bytes:
+        key = self.keys.key_for(key_id, create=create)
+        if key is None:
+            raise KeyMissing(f"no data key for {key_id}")
+        return key
+
+    def seal(self, key_id: str, context: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """`fields` sealed under the data key of `key_id`, made first if it has none (sealing is done where a
+        case's record is written: by intake first, else by the case agent replaying an older, clear log)."""
+        key = self._key(key_id, create=True)
+        plaintext = orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
+        aad = f"aduan/{key_id}/{context}".encode()
+        nonce = hmac.new(hmac.new(key, b"nonce", hashlib.sha256).digest(), aad + b"\0" + plaintext,
+                         hashlib.sha256).digest()[:12]
+        return {"v": VERSION, "n": _b64(nonce), "c": _b64(AESGCM(key).encrypt(nonce, plaintext, aad))}
+
+    def open(self, key_id: str, context: str, envelope: dict[str, Any]) -> dict[str, Any]:
+        key = self._key(key_id, create=False)
+        aad = f"aduan/{key_id}/{context}".encode()
+        try:
+            return orjson.loads(AESGCM(key).decrypt(base64.b64decode(envelope["n"]), base64.b64decode(envelope["c"]),
+                                                    aad))
+        except (InvalidTag, KeyError, TypeError, ValueError) as exc:
+            raise Unreadable(f"a sealed part of {key_id} ({context}) does not open") from exc
+
+    # -- events ----------------------------------------------------------------------------------------
+
+    def event_bytes(self, event: Event) -> bytes:
+        """The Kafka value of `event`, its personal fields sealed."""
+        return orjson.dumps(self.seal_event(event.model_dump(mode="json")))
+
+    def event_from(self, value: bytes | None) -> Event:
+        """The event of a Kafka value, its personal fields opened. ValueError for what is no event."""
+        if value is None:
+            raise ValueError("empty message")
+        try:
+            data = orjson.loads(value)
+        except orjson.JSONDecodeError as exc:
+            raise ValueError(f"not JSON: {exc}") from None
+        if not isinstance(data, dict) or not isinstance(data.get("payload", {}), dict):
+            raise ValueError("not an event: a JSON object with a payload object")
+        return Event.model_validate(self.open_event(data))
+
+    def seal_event(self, event: dict[str, Any]) -> dict[str, Any]:
+        """A copy of `event` (its JSON form) with its personal fields sealed."""
+        payload = dict(event["payload"])
+        context = f"event/{event['seq']}"
+        texts = _take(payload, TEXT_FIELDS)
+        if texts:
+            payload[SEALED] = self.seal(event["case_id"], context, texts)
+        if isinstance(payload.get("complaint"), dict):
+            complaint = dict(payload["complaint"])
+            personal = _take(complaint, COMPLAINT_FIELDS)
+            complaint[SEALED] = self.seal(event["case_id"], context + "/complaint", personal)
+            payload["complaint"] = complaint
+        return {**event, "payload": payload}
+
+    def open_event(self, event: dict[str, Any]) -> dict[str, Any]:
+        payload = dict(event.get("payload") or {})
+        context = f"event/{event.get('seq')}"
+        if SEALED in payload:
+            payload.update(self.open(event["case_id"], context, payload.pop(SEALED)))
+        complaint = payload.get("complaint")
+        if isinstance(complaint, dict) and SEALED in complaint:
+            complaint = dict(complaint)
+            complaint.update(self.open(event["case_id"], context + "/complaint", complaint.pop(SEALED)))
+            payload["complaint"] = complaint
+        return {**event, "payload": payload}
+
+    # -- commands --------------------------------------------------------------------------------------
+
+    def command_bytes(self, command) -> bytes:
+        """The Kafka value of a command (a pydantic model), its texts sealed."""
+        return orjson.dumps(self.seal_command(command.model_dump(mode="json")))
+
+    def seal_command(self, command: dict[str, Any]) -> dict[str, Any]:
+        command = dict(command)
+        texts = _take(command, TEXT_FIELDS)
+        if texts:
+            command[SEALED] = self.seal(command["case_id"], f"command/{command['command_id']}", texts)
+        return command
+
+    def open_command(self, command: dict[str, Any]) -> dict[str, Any]:
+        if not isinstance(command, dict) or SEALED not in command:
+            return command
+        command = dict(command)
+        envelope = command.pop(SEALED)
+        command.update(self.open(str(command.get("case_id")), f"command/{command.get('command_id')}", envelope))
+        return command
+
+    # -- the case agent's state ------------------------------------------------------------------------
+
+    def seal_state(self, state: dict[str, Any]) -> dict[str, Any]:
+        state = dict(state)
+        personal = _take(state, STATE_FIELDS)
+        complaint = dict(state["complaint"])
+        personal["complaint"] = _take(complaint, COMPLAINT_FIELDS)
+        state["complaint"] = complaint
+        timeline = [dict(entry) for entry in state.get("timeline", ())]
+        personal["timeline"] = [entry.pop("text", None) for entry in timeline]
+        state["timeline"] = timeline
+        state[SEALED] = self.seal(state["case_id"], "state", personal)
+        return state
+
+    def open_state(self, state: dict[str, Any]) -> dict[str, Any]:
+        if SEALED not in state:
+            return state
+        state = dict(state)
+        personal = self.open(state["case_id"], "state", state.pop(SEALED))
+        state["complaint"] = {**state["complaint"], **personal.pop("complaint")}
+        texts = personal.pop("timeline")
+        state["timeline"] = [{**entry, "text": text} for entry, text in zip(state["timeline"], texts, strict=True)]
+        state.update(personal)
+        return state
+
+    # -- dead letters ----------------------------------------------------------------------------------
+
+    def seal_dead_letter(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The refused message and its key sealed under the dead-letter topic's data key (the reason names no
+        value: stream_processors/dead_letter.reason_of)."""
+        record = dict(record)
+        personal = _take(record, ("key", "value_b64"))
+        record[SEALED] = self.seal(DEAD_LETTERS, f"dead-letter/{record['failed_at']}", personal)
+        return record
+
+    def open_dead_letter(self, record: dict[str, Any]) -> dict[str, Any]:
+        if SEALED not in record:
+            return record
+        record = dict(record)
+        record.update(self.open(DEAD_LETTERS, f"dead-letter/{record['failed_at']}", record.pop(SEALED)))
+        return record
+
+
+def _take(data: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    """Remove and return the fields of `names` that `data` has."""
+    return {name: data.pop(name) for name in names if name in data}
+
+
+class MemoryDataKeys:
+    """Data keys in a dict: for unit tests and tools that hold no database."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, bytes] = {}
+
+    def key_for(self, key_id: str, create: bool = False) -> bytes | None:
+        if key_id not in self.keys and create:
+            self.keys[key_id] = os.urandom(32)
+        return self.keys.get(key_id)
+
+
+def sealer_for(settings) -> Sealer:
+    """The sealer of these settings: data keys in the accounts database (its schema made by `aduan bootstrap`,
+    `aduan api` or `aduan worker` before this is used)."""
+    from config.connections import engine_for
+
+    return Sealer(SqlDataKeys(engine_for(settings.database_url)))
