@@ -52,6 +52,8 @@ def test_no_record_of_the_log_holds_personal_data_in_clear(client, es, stack):
     seen: dict[str, int] = {}
     for topic in topics:
         for record in topic_records(stack.kafka_bootstrap, topic):
+            if topic == stack.topics.submissions and (record.value or b"").startswith(b"bukan JSON"):
+                continue  # written by this test, as a client outside Aduan: only its dead letter is Aduan's
             raw = (record.key or b"") + b"\0" + (record.value or b"")
             if case.id.encode() in raw or run.encode() in raw:
                 seen[topic] = seen.get(topic, 0) + 1
