@@ -51,8 +51,10 @@ STATE_FIELDS = ("resolution", "rating_comment", "rejection_reason", "refer_to")
 DEAD_LETTERS = "dead-letters"  # the key id of the dead-letter topic's records
 
 
-class KeyMissing(ValueError):
-    """The record's data key is not in the key store."""
+class KeyMissing(Exception):
+    """The record's data key is not in the key store. Not a bad message (a ValueError, dead-lettered): the key
+    store is wrong (another database, a restore older than the log), so whoever reads stops and tries again
+    rather than throw an accepted case away."""
 
 
 class Unreadable(ValueError):
@@ -135,12 +137,15 @@ class Sealer:
         return {"v": VERSION, "n": _b64(nonce), "c": _b64(AESGCM(key).encrypt(nonce, plaintext, aad))}
 
     def open(self, key_id: str, context: str, envelope: dict[str, Any]) -> dict[str, Any]:
+        if not (isinstance(envelope, dict) and isinstance(envelope.get("n"), str)
+                and isinstance(envelope.get("c"), str)):
+            raise Unreadable(f"a sealed part of {key_id} ({context}) is not one: no nonce and ciphertext")
         key = self._key(key_id, create=False)
         aad = f"aduan/{key_id}/{context}".encode()
         try:
             return orjson.loads(AESGCM(key).decrypt(base64.b64decode(envelope["n"]), base64.b64decode(envelope["c"]),
                                                     aad))
-        except (InvalidTag, KeyError, TypeError, ValueError) as exc:
+        except (InvalidTag, KeyError, TypeError, ValueError, AttributeError) as exc:
             raise Unreadable(f"a sealed part of {key_id} ({context}) does not open") from exc
 
     # -- events ----------------------------------------------------------------------------------------
@@ -157,9 +162,13 @@ class Sealer:
             data = orjson.loads(value)
         except orjson.JSONDecodeError as exc:
             raise ValueError(f"not JSON: {exc}") from None
-        if not isinstance(data, dict) or not isinstance(data.get("payload", {}), dict):
-            raise ValueError("not an event: a JSON object with a payload object")
-        return Event.model_validate(self.open_event(data))
+        if not isinstance(data, dict) or not isinstance(data.get("payload", {}), dict) \
+                or not isinstance(data.get("case_id"), str):
+            raise ValueError("not an event: a JSON object with a case_id and a payload object")
+        try:
+            return Event.model_validate(self.open_event(data))
+        except (KeyError, TypeError, AttributeError) as exc:  # a sealed part or field of the wrong shape
+            raise ValueError(f"not an event: {exc!r}") from None
 
     def seal_event(self, event: dict[str, Any]) -> dict[str, Any]:
         """A copy of `event` (its JSON form) with its personal fields sealed."""
@@ -205,7 +214,9 @@ class Sealer:
             return command
         command = dict(command)
         envelope = command.pop(SEALED)
-        command.update(self.open(str(command.get("case_id")), f"command/{command.get('command_id')}", envelope))
+        if not isinstance(command.get("case_id"), str) or not isinstance(envelope, dict):
+            raise ValueError("not a command: a sealed part without a case_id")
+        command.update(self.open(command["case_id"], f"command/{command.get('command_id')}", envelope))
         return command
 
     # -- the case agent's state ------------------------------------------------------------------------

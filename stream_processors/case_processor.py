@@ -40,7 +40,10 @@ from stream_processors.sla_timer import SlaDue
 
 AGENT = "case_agent"
 _command = TypeAdapter(Command)
-REJECTED = (ValueError, ValidationError, ConflictingSubmission, UnknownCase)  # ValueError: KeyMissing, Unreadable too
+# Bad messages, dead-lettered (a sealed part that does not open, Unreadable, among them). A missing data key
+# (producers.sealing.KeyMissing) is not one: it propagates, and the batch is read again once the key store is
+# right, as after a failed acknowledgement.
+REJECTED = (ValueError, ValidationError, ConflictingSubmission, UnknownCase)
 
 
 @dataclass(frozen=True)

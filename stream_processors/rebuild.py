@@ -36,6 +36,7 @@ def _read_until(consumer: KafkaConsumer, ends: dict[TopicPartition, int], batch:
                         events.append(sealer.event_from(m.value))
                     except (ValidationError, ValueError, TypeError):
                         continue  # the live projection dead-letters these; a rebuild only skips them
+                    # KeyMissing propagates: a rebuild that cannot open a case stops, it never drops the case.
         if events:
             yield events
 

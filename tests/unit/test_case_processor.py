@@ -169,3 +169,31 @@ async def test_without_an_sla_timer_in_the_process_the_index_keeps_no_heap():
     producer.acknowledge_all()
     await task
     assert set(p.alarms.table) == {CASE_ID, OTHER} and p.alarms.heap == []
+
+
+async def test_a_record_whose_data_key_is_missing_stops_the_batch_and_is_never_dead_lettered():
+    """The key store is wrong (another database, a restore older than the log): the batch is read again once
+    it is right, instead of an accepted case thrown away."""
+    from producers.sealing import KeyMissing
+
+    p, store, producer, dead, _ = processor()
+    unknown = "BKL-KEYLS-MISNG"  # a case whose key this processor's key store does not hold
+    sealed = Sealer(MemoryDataKeys()).event_bytes(submission_event(unknown, Complaint(
+        category="jalan-jembatan", description="Jalan berlubang besar di depan pasar", regency="17.71",
+        district="17.71.01"), T0))
+    with pytest.raises(KeyMissing):
+        await asyncio.wait_for(p.process([Record(SUBMISSIONS, unknown.encode(), sealed)]), 5)
+    assert store == {} and not dead.sent and not producer.sent
+
+
+@pytest.mark.parametrize("value", [
+    b'{"payload":{"sealed":{}}}', b'{"case_id":"BKL-AAAAA-BBBBB","payload":{"sealed":7}}',
+    b'{"case_id":"BKL-AAAAA-BBBBB","payload":{"complaint":{"sealed":{"n":1}}}}'])
+async def test_a_malformed_sealed_part_is_dead_lettered_not_a_crash(value):
+    p, store, producer, dead, _ = processor()
+    p.process_task = asyncio.create_task(p.process([Record(SUBMISSIONS, CASE_ID.encode(), value),
+                                                    submission(OTHER)]))
+    await asyncio.sleep(0.05)
+    producer.acknowledge_all()
+    await asyncio.wait_for(p.process_task, 5)
+    assert [topic for topic, _, _ in dead.sent] == [SUBMISSIONS] and OTHER in store
