@@ -161,8 +161,9 @@ async def export_case(settings: Settings, tracking_id: str, audit: AuditLog, act
 
 
 def write_private(path: Path, text: str) -> None:
-    """Write `text` to `path` readable by its owner only (0600), whatever the file was before."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    """Write `text` to a new file `path` readable by its owner only (0600). An existing file, or a symbolic link
+    planted there, is refused (FileExistsError): an export never overwrites or follows anything."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         os.fchmod(f.fileno(), 0o600)
         f.write(text)

@@ -182,6 +182,13 @@ class Settings(BaseSettings):
                 raise ValueError(f"ADUAN_{name.upper()}: no such file {path}")
         if self.es_password.get_secret_value() and not self.es_username:
             raise ValueError("ADUAN_ES_PASSWORD needs ADUAN_ES_USERNAME")
+        for entry in (e.strip() for e in self.trusted_proxies.split(",") if e.strip()):
+            try:  # uvicorn would take a mistyped entry as a literal that matches nothing, silently
+                network = ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"ADUAN_TRUSTED_PROXIES: {entry!r} is not an address or CIDR") from None
+            if network.prefixlen == 0:
+                raise ValueError(f"ADUAN_TRUSTED_PROXIES: {entry!r} would let any client choose its address")
         return self
 
     def keys(self) -> KeyRing:

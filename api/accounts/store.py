@@ -4,6 +4,7 @@ throttled sign-ins), change or reset a password."""
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import secrets
 from collections.abc import Callable
@@ -63,7 +64,7 @@ class SignInThrottled(Exception):
     """Too many failed sign-ins from this address (for this username, or for all): wait `retry_after_s`."""
 
     def __init__(self, retry_after_s: float) -> None:
-        self.retry_after_s = max(1, int(retry_after_s + 0.999))
+        self.retry_after_s = max(1, math.ceil(retry_after_s))
         super().__init__(f"wait {self.retry_after_s} s")
 
 

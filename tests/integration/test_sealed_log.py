@@ -6,11 +6,14 @@ through the projection, shows them all."""
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 
 import pytest
 from kafka import KafkaProducer
 
+from producers.sealing import sealer_for
 from stream_processors.app import TABLES, changelog_topic
 from tests.integration.test_lifecycle import Case, headers
 from tests.support import topic_records, wait_for
@@ -61,6 +64,13 @@ def test_no_record_of_the_log_holds_personal_data_in_clear(client, es, stack):
             assert not found, f"{topic} holds {found} in clear: {raw[:300]!r}"
     # The records read are the case's own, in every topic (the check above is not about empty topics).
     assert set(seen) == set(topics), seen
+    # The refused message would sit base64-encoded in a dead letter, where the search above cannot see it: its
+    # record must carry it sealed, and nothing of it beside.
+    letters = [json.loads(r.value) for r in topic_records(stack.kafka_bootstrap, stack.topics.dead_letter)
+               if r.key == case.id.encode()]
+    assert letters and all("sealed" in d and "value_b64" not in d and "key" not in d for d in letters), letters
+    opened = [sealer_for(stack).open_dead_letter(d) for d in letters]
+    assert any(marker.encode() in base64.b64decode(d["value_b64"]) for d in opened)
 
     # Opened again where they are used: the officer's view shows them, read from the projection.
     view = client.get(f"/api/v1/officer/cases/{case.id}", headers=officer).json()

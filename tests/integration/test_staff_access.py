@@ -4,6 +4,7 @@ answers as a known one; X-Forwarded-For believed from the listed proxies only)."
 
 from __future__ import annotations
 
+import secrets
 import subprocess
 import sys
 import time
@@ -172,18 +173,20 @@ def behind_proxy(stack, logs_dir):
     api.stop()
 
 
-ATTACKER, OFFICE = "203.0.113.9", "198.51.100.7"
+def random_address() -> str:
+    """A client address of its own per call, so no counter of another test or an earlier run meets it."""
+    return ".".join(["10", *(str(secrets.randbelow(250) + 1) for _ in range(3))])
 
 
 def test_failures_throttle_the_attackers_address_and_never_lock_out_the_real_user(behind_proxy, accounts):
-    username = new_account(accounts)
-    statuses = [token(behind_proxy, username, password=f"guess-{i}", forwarded_for=ATTACKER).status_code
+    username, attacker, office = new_account(accounts), random_address(), random_address()
+    statuses = [token(behind_proxy, username, password=f"guess-{i}", forwarded_for=attacker).status_code
                 for i in range(FREE)]
     assert statuses == [401] * FREE
     # Now the attacker's address waits (1 s, 2 s, ... after each failure): within a few tries it is refused,
     # even with the right password, which is then not checked.
     for _ in range(4):
-        refused = token(behind_proxy, username, password="guess-again", forwarded_for=ATTACKER)
+        refused = token(behind_proxy, username, password="guess-again", forwarded_for=attacker)
         if refused.status_code == 429:
             break
     assert refused.status_code == 429, refused.text
@@ -192,7 +195,7 @@ def test_failures_throttle_the_attackers_address_and_never_lock_out_the_real_use
     # in. The lower bound is the server holding its answer back, which cannot come sooner; no upper bound is
     # asserted.
     started = time.monotonic()
-    real = token(behind_proxy, username, forwarded_for=OFFICE)
+    real = token(behind_proxy, username, forwarded_for=office)
     assert real.status_code == 200, real.text
     assert time.monotonic() - started >= 0.5
 
@@ -208,8 +211,8 @@ def test_an_unknown_username_answers_exactly_as_a_known_one(behind_proxy, accoun
                          a.headers.get("retry-after") is not None))
         return seen
 
-    seen = answers(known, "192.0.2.10")
-    assert seen == answers(unknown, "192.0.2.11")
+    seen = answers(known, random_address())
+    assert seen == answers(unknown, random_address())
     assert [status for status, *_ in seen] == [401] * FREE + [429]
 
 

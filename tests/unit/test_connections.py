@@ -79,3 +79,14 @@ def test_production_replication_and_a_report_of_what_differs():
                 ).topic_configs["retention.ms"] == str(7 * 24 * 3600 * 1000)
     same = [{"name": "t", "error_code": 0, "partitions": [{"replica_nodes": [1, 2, 3]}] * 12}]
     assert topic_mismatches(same, [NewTopic("t", 12, 3)]) == []
+
+
+@pytest.mark.parametrize("value, ok", [("", True), ("127.0.0.1", True), ("10.213.0.10, 10.244.0.0/16", True),
+                                       ("::1", True), ("10.0.0.0/33", False), ("ingress", False),
+                                       ("0.0.0.0/0", False), ("::/0", False)])
+def test_trusted_proxies_are_addresses_or_cidrs_and_never_everyone(value, ok):
+    if ok:
+        assert Settings(trusted_proxies=value).trusted_proxies == value
+    else:
+        with pytest.raises(ValidationError, match="ADUAN_TRUSTED_PROXIES"):
+            Settings(trusted_proxies=value)

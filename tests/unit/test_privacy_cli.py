@@ -130,3 +130,19 @@ def test_the_sweep_refuses_without_the_index_and_deletes_nothing(env):
 def test_the_privacy_commands_have_help(args):
     result = CliRunner().invoke(cli, [*args, "--help"])
     assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_an_export_file_is_new_and_never_follows_a_link(tmp_path):
+    from aduan.privacy import write_private
+
+    out = tmp_path / "export.json"
+    write_private(out, "{}")
+    assert (out.stat().st_mode & 0o777) == 0o600 and out.read_text() == "{}"
+    with pytest.raises(FileExistsError):
+        write_private(out, "{}")  # never overwritten
+    target = tmp_path / "elsewhere"
+    target.write_text("keep")
+    (tmp_path / "link.json").symlink_to(target)
+    with pytest.raises(FileExistsError):
+        write_private(tmp_path / "link.json", "{}")
+    assert target.read_text() == "keep"
