@@ -32,7 +32,15 @@ from api.accounts.models import (
     SubmissionKey,
 )
 from api.accounts.passwords import check_password
-from api.accounts.throttle import ThrottlePolicy, address_key, slow_s, user_address_key, user_key, wait_s
+from api.accounts.throttle import (
+    ThrottlePolicy,
+    address_key,
+    code_key,
+    slow_s,
+    user_address_key,
+    user_key,
+    wait_s,
+)
 from config.connections import engine_for
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -198,16 +206,22 @@ class AccountStore:
         now = now or _now()
         keys = self._keys(username, address)
         with self._session() as session:
-            # A write first: the transaction holds the database's write lock (SQLite) or the rows' locks
-            # (PostgreSQL, with the FOR UPDATE below) from here to its commit.
-            session.execute(update(SignInFailure).where(SignInFailure.key.in_(keys))
-                            .values(failures=SignInFailure.failures))
+            # Writes first: each counter's row made if missing (a row of 0 failures). From here to the commit the
+            # transaction holds the database's write lock (SQLite), or, with the FOR UPDATE below, the rows'
+            # locks (PostgreSQL: rows that did not exist could not be locked, hence made first).
+            for key in keys:
+                try:
+                    with session.begin_nested():
+                        session.add(SignInFailure(key=key, failures=0, last_at=now))
+                        session.flush()
+                except IntegrityError:
+                    pass  # there already, or made by another transaction that has committed now
             refuse_s, slow = self._wait(session, username, address, now, lock=True)
             if refuse_s > 0:
                 session.rollback()
                 raise SignInThrottled(refuse_s)
+            # Counters forgotten: of every username and address (random usernames would otherwise pile up).
             session.execute(delete(SignInFailure).where(
-                SignInFailure.key.in_(keys),
                 SignInFailure.last_at < now - timedelta(seconds=self.throttle.forget_after_s)))
             for key in keys:
                 self._add_to(session, key, 1, now)
@@ -239,6 +253,9 @@ class AccountStore:
                 self._uncount(username, address, now, success=False)
                 raise MfaRequired
             if not self._second_factor(account, otp, now):
+                with self._session() as session:
+                    self._add_to(session, code_key(username), 1, now)
+                    session.commit()
                 raise MfaRequired
         self._uncount(username, address, now, success=True)
         if self.hasher.check_needs_rehash(account.password_hash):
@@ -287,7 +304,7 @@ class AccountStore:
         with self._session() as session:
             if success:
                 session.execute(delete(SignInFailure).where(SignInFailure.key.in_(
-                    [user_key(username), user_address_key(username, address)])))
+                    [user_key(username), user_address_key(username, address), code_key(username)])))
                 others = [address_key(address)]
             else:
                 others = self._keys(username, address)
@@ -306,6 +323,12 @@ class AccountStore:
                 session.commit()
                 return used.rowcount == 1
             if account.totp_secret is None:
+                return False
+            # Only someone with the password gets here: after max_code_failures wrong codes in a day, codes of
+            # the app are no longer tried (a million of them; a botnet would find one), recovery codes still are.
+            wrong = session.get(SignInFailure, code_key(account.username))
+            if wrong is not None and wrong.failures >= self.throttle.max_code_failures and \
+                    wrong.last_at + timedelta(seconds=self.throttle.forget_after_s) > now:
                 return False
             step = mfa.matching_step(account.totp_secret, code, now, account.totp_last_step)
             if step is None:

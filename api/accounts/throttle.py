@@ -12,14 +12,19 @@ Three counters, shared by every API process (the `sign_in_failures` table of the
   go slowly, while the real user still signs in, a few seconds later at worst.
 
 A username counts the same whether an account has it or not (the key is a hash of the name), so throttling
-tells nobody which usernames exist. A success clears its username's counters, never an address's (an
-attacker with an account of their own could otherwise clear their address by signing in). A counter is
-forgotten `forget_after_s` after its last failure.
+tells nobody which usernames exist. An IPv6 client is counted by its /64. After `max_code_failures` wrong
+second-factor codes in a day (which only someone with the password can send) the app's codes are no longer
+tried, only recovery codes: a million possible codes would otherwise fall to many addresses guessing in
+parallel.
+
+A success clears its username's counters, never an address's (an attacker with an account of their own could
+otherwise clear their address by signing in). A counter is forgotten `forget_after_s` after its last failure.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from dataclasses import dataclass
 
 
@@ -31,6 +36,7 @@ class ThrottlePolicy:
     max_wait_s: float = 15 * 60
     max_slow_s: float = 8.0
     forget_after_s: float = 24 * 3600
+    max_code_failures: int = 10  # wrong second-factor codes a day (password right), then only recovery codes
 
 
 def wait_s(failures: int, free: int, cap: float) -> float:
@@ -47,9 +53,27 @@ def user_key(username: str) -> str:
     return "u:" + hashlib.sha256(username.strip().lower().encode()).hexdigest()[:40]
 
 
+def code_key(username: str) -> str:
+    return "c:" + user_key(username)[2:]
+
+
+def client_of(address: str) -> str:
+    """The unit an address is counted as: itself for IPv4, its /64 for IPv6 (one subscriber's line holds a
+    whole /64, so counting single addresses would give an attacker 2^64 fresh ones)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 def user_address_key(username: str, address: str) -> str:
-    return f"ua:{user_key(username)[2:]}:{address[:64]}"
+    return f"ua:{user_key(username)[2:]}:{client_of(address)}"
 
 
 def address_key(address: str) -> str:
-    return f"a:{address[:64]}"
+    return f"a:{client_of(address)}"

@@ -238,3 +238,36 @@ def test_two_stores_on_one_database_share_the_counters(tmp_path):
     assert first.sign_in_wait("budi", THERE, now=now)[0] == 2  # 6 failures: the second past the 5 free ones
     first.close()
     second.close()
+
+
+def test_after_ten_wrong_codes_only_a_recovery_code_works_for_a_day(store):
+    """Someone with the password guessing the app's codes from many addresses: the codes stop being tried."""
+    store.add("rina", "admin", None, GOOD)
+    enrollment = store.enroll_mfa("rina", now=T0)
+    right = code_now(enrollment.secret, T0)
+    wrong = "000000" if right != "000000" else "111111"
+    for i in range(store.throttle.max_code_failures):
+        with pytest.raises(MfaRequired):
+            store.authenticate("rina", GOOD, wrong, address=f"10.0.{i}.1", now=T0)
+    with pytest.raises(MfaRequired):  # the right code, no longer tried
+        store.authenticate("rina", GOOD, right, address="10.9.9.9", now=T0)
+    assert store.authenticate("rina", GOOD, enrollment.recovery_codes[0], address="10.9.9.9", now=T0) is not None
+    later = T0 + timedelta(days=1, seconds=60)
+    assert store.authenticate("rina", GOOD, code_now(enrollment.secret, later), address="10.9.9.9", now=later)
+
+
+def test_an_ipv6_client_is_counted_by_its_64():
+    from api.accounts.throttle import address_key
+
+    assert address_key("2001:db8:1:2::1") == address_key("2001:db8:1:2:ffff::9") != address_key("2001:db8:1:3::1")
+    assert address_key("::ffff:10.0.0.1") == address_key("10.0.0.1") == "a:10.0.0.1"
+    assert address_key("unknown") == "a:unknown"
+
+
+def test_counters_of_every_username_are_forgotten(store):
+    for i in range(30):
+        fail(store, f"random-{i}", THERE, T0)
+    fail(store, "budi", HERE, T0 + timedelta(days=2))
+    with store.engine.connect() as connection:
+        keys = [row[0] for row in connection.exec_driver_sql("SELECT key FROM sign_in_failures")]
+    assert len(keys) == 3  # budi's three counters; the thirty random usernames' are gone
