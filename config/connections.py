@@ -69,6 +69,10 @@ def engine_for(database_url: str) -> Engine:
         if url.database and url.database != ":memory:":
             event.listen(engine, "connect", _sqlite_wal)
         return engine
+    if url.get_backend_name() == "postgresql" and url.get_driver_name() in ("psycopg", "psycopg2"):
+        # A database that hangs must not hang its callers (the worker reads data keys): bounded waits.
+        return create_engine(url, pool_pre_ping=True, pool_timeout=10,
+                             connect_args={"connect_timeout": 5, "options": "-c statement_timeout=10000"})
     return create_engine(url, pool_pre_ping=True)
 
 

@@ -66,11 +66,13 @@ class ProjectionAgent:
         projection = CaseProjection(self.es, s.indices.cases, self.jurisdiction, public=s.indices.public_cases)
         topic = self.events_topic.get_topic_name()
         async for batch in stream.take(s.projection_batch, within=0.2):
+            # Opened in a thread: a data key not cached yet is read from the database, never on the event loop.
+            opened = await asyncio.to_thread(self._open_all, batch)
             parsed: list[Event] = []
-            for value in batch:
-                try:
-                    parsed.append(self.sealer.event_from(value))
-                except (ValueError, ValidationError) as exc:
+            for value, event, exc in opened:
+                if event is not None:
+                    parsed.append(event)
+                else:
                     self.metrics.events_failed.labels("projection_agent").inc()
                     await self.dead_letters.send("projection_agent", topic, None, value, reason_of(exc))
             result = await project_until_done(projection, parsed)
@@ -79,6 +81,17 @@ class ProjectionAgent:
             for event, reason in result.failed:
                 await self.dead_letters.send("projection_agent", topic, event.case_id.encode(),
                                              self.sealer.event_bytes(event), reason)
+
+
+    def _open_all(self, values) -> list[tuple[bytes, Event | None, Exception | None]]:
+        """Each value's event, or the reason it is no event (a missing data key raises: the batch stops)."""
+        out = []
+        for value in values:
+            try:
+                out.append((value, self.sealer.event_from(value), None))
+            except (ValueError, ValidationError) as exc:
+                out.append((value, None, exc))
+        return out
 
 
 async def project_until_done(projection: CaseProjection, events: list[Event]) -> ProjectionResult:

@@ -107,6 +107,9 @@ class CaseProcessor:
             raise ValueError(f"message key {key!r} is not the case id {case_id!r}")
 
     async def process(self, records: Iterable[Record]) -> None:
+        records = list(records)
+        # The batch's data keys in one read, off the event loop: no record waits on the database by itself.
+        await self.sealer.prefetch({r.key.decode(errors="replace") for r in records if r.key})
         pending: dict[str, tuple[Case, Record]] = {}  # decided in this batch, not stored yet
         read: dict[str, Case | None] = {}  # stored states read in this batch (unchanged until the batch stores)
         unchanged: dict[str, tuple[Case, Record]] = {}  # decided nothing new: their alarm indexed again

@@ -147,3 +147,29 @@ def test_two_processes_making_one_cases_key_at_once_use_the_same(tmp_path):
 def test_a_command_of_the_tests_seals_too(sealer):
     command = cmd(1, "reply", Actor(role="officer", id="budi", agency="PUPR-KOTA"), message=f"Ke {ADDRESS}")
     assert ADDRESS not in sealer.command_bytes(command).decode()
+
+
+def test_a_batchs_keys_are_read_ahead_in_one_go(tmp_path):
+    """Before a batch the case agent reads its keys at once (off the event loop), so no record of it waits on
+    the database by itself."""
+    import asyncio
+
+    from aduan.bootstrap import ensure_accounts_schema
+    from config.connections import engine_for
+    from config.settings import Settings
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/accounts.db")
+    ensure_accounts_schema(settings)
+    engine = engine_for(settings.database_url)
+    made = {f"BKL-PRE{i:02d}-AAAAA": SqlDataKeys(engine).key_for(f"BKL-PRE{i:02d}-AAAAA", create=True)
+            for i in range(12)}
+    reader = Sealer(SqlDataKeys(engine))
+    queries = []
+    from sqlalchemy import event as sa_event
+
+    sa_event.listen(engine, "before_cursor_execute", lambda *a: queries.append(a[2]))
+    asyncio.run(reader.prefetch([*made, "BKL-NOKEY-NOKEY"]))
+    assert len([q for q in queries if q.lstrip().upper().startswith("SELECT")]) == 1
+    queries.clear()
+    assert all(reader.keys.key_for(case_id) == key for case_id, key in made.items())
+    assert queries == []  # every one from the cache
