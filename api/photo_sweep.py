@@ -115,9 +115,13 @@ async def check_index(es: AsyncElasticsearch, alias: str) -> None:
     """SweepRefused unless the `cases` index answers (it exists, and is reachable): asked first, so an index
     that is down stops every sweep, not only one that has something to delete."""
     try:
-        await es.count(index=alias)
+        counted = await es.count(index=alias)
     except Exception as exc:  # noqa: BLE001 - any failure means: we cannot tell, so delete nothing
         raise SweepRefused(f"the {alias} index could not be read ({_plain(exc)}); no photo deleted") from exc
+    if not counted.get("count"):
+        # An empty index is one just made again (data lost, a rebuild not finished): every photo would look
+        # like an orphan.
+        raise SweepRefused(f"the {alias} index holds no case (made again, or being rebuilt?); no photo deleted")
 
 
 async def cases_in_index(es: AsyncElasticsearch, alias: str, case_ids: list[str]) -> set[str]:

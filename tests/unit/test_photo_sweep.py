@@ -20,13 +20,14 @@ NOW = time.time()
 class FakeIndex:
     """`mget` of the `cases` alias: found for `known`, an error for `broken`, or a failure of the request."""
 
-    def __init__(self, known=(), broken=(), fail: Exception | None = None) -> None:
+    def __init__(self, known=(), broken=(), fail: Exception | None = None, total: int = 1000) -> None:
         self.known, self.broken, self.fail, self.asked = set(known), set(broken), fail, []
+        self.total = total  # the documents the index holds: the cases of the photos here and many more
 
     async def count(self, index):
         if self.fail:
             raise self.fail
-        return {"count": len(self.known)}
+        return {"count": self.total}
 
     async def mget(self, index, ids, realtime, source):
         assert realtime is True and source is False
@@ -38,8 +39,8 @@ class FakeIndex:
 
 
 class MgetFails(FakeIndex):
-    async def count(self, index):
-        return {"count": 0}
+    async def count(self, index):  # the count answers; then mget fails
+        return {"count": self.total}
 
 
 def folder(root, case_id: str, age_s: float, files: int = 1):
@@ -181,7 +182,7 @@ async def test_the_api_process_sweeps_periodically_and_keeps_going_when_refused(
             self.counts += 1
             if self.counts == 1:
                 raise ConnectionError("refused")
-            return {"count": 0}
+            return {"count": 1000}
 
     index = FlakyIndex()
     task = asyncio.create_task(sweep.sweep_periodically(index, "cases", tmp_path, DAY, every_s=0.05))
@@ -194,3 +195,13 @@ async def test_the_api_process_sweeps_periodically_and_keeps_going_when_refused(
         task.cancel()
     assert not orphan.exists() and index.counts >= 2
     assert any("refused" in r.message and r.levelname == "ERROR" for r in caplog.records)
+
+
+async def test_an_empty_index_deletes_nothing(tmp_path):
+    """An index made again after its data was lost (or a rebuild not finished): every photo would look orphan."""
+    from api.photo_sweep import SweepRefused, sweep_orphan_photos
+
+    orphan = folder(tmp_path, "BKL-AAAAA-00001", 30 * DAY)
+    with pytest.raises(SweepRefused, match="holds no case"):
+        await sweep_orphan_photos(FakeIndex(total=0), "cases", tmp_path, DAY, now=NOW)
+    assert orphan.exists()
