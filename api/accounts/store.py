@@ -206,9 +206,12 @@ class AccountStore:
         now = now or _now()
         keys = self._keys(username, address)
         with self._session() as session:
-            # Writes first: each counter's row made if missing (a row of 0 failures). From here to the commit the
-            # transaction holds the database's write lock (SQLite), or, with the FOR UPDATE below, the rows'
-            # locks (PostgreSQL: rows that did not exist could not be locked, hence made first).
+            # Writes first. The no-op UPDATE opens the transaction (pysqlite's BEGIN) and, on SQLite, takes the
+            # database's write lock until the commit; the savepoints below nest inside it (a SAVEPOINT opened
+            # outside a transaction would commit at its release and let the lock go). Each counter's row is then
+            # made if missing (0 failures), so that on PostgreSQL the FOR UPDATE below locks rows that exist.
+            session.execute(update(SignInFailure).where(SignInFailure.key.in_(keys))
+                            .values(failures=SignInFailure.failures))
             for key in keys:
                 try:
                     with session.begin_nested():
