@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -183,6 +184,19 @@ def _account_store():
         raise _fail(f"the accounts database could not be opened: {exc}") from None
 
 
+@contextmanager
+def _accounts():
+    """The accounts store for one command, closed after it; a request the store refuses (ValueError:
+    AccountError, WeakPassword) ends the command with the store's message."""
+    store = _account_store()
+    try:
+        yield store
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        store.close()
+
+
 def _read_password() -> str:
     if sys.stdin.isatty():
         return typer.prompt("Kata sandi / password", hide_input=True, confirmation_prompt=True)
@@ -214,14 +228,9 @@ def users_add(
     factor and its recovery codes."""
     from api.accounts.mfa import MFA_ROLES
 
-    store = _account_store()
-    try:
+    with _accounts() as store:
         account = store.add(username, role.value, agency, _read_password())
         enrollment = store.enroll_mfa(account.username) if mfa or account.role in MFA_ROLES else None
-    except ValueError as exc:  # AccountError, WeakPassword
-        raise _fail(str(exc)) from None
-    finally:
-        store.close()
     typer.echo(f"added {account.username} ({account.role}{', ' + account.agency if account.agency else ''})")
     if enrollment is not None:
         _show_enrollment(enrollment)
@@ -233,13 +242,8 @@ def users_mfa_reset(username: Annotated[str, typer.Argument(help="the account wh
     """Give an account a new second factor (a lost or new phone; or a first one for an officer or supervisor
     who wants it): a new `otpauth://` URI and new recovery codes, printed once. The old ones stop working
     and the account's sessions end."""
-    store = _account_store()
-    try:
+    with _accounts() as store:
         enrollment = store.enroll_mfa(username)
-    except ValueError as exc:
-        raise _fail(str(exc)) from None
-    finally:
-        store.close()
     _show_enrollment(enrollment)
 
 
@@ -249,13 +253,8 @@ def users_reset_password(username: Annotated[str, typer.Argument(help="the accou
     """Reset an account's password (forgotten, or feared known): prints a one-time password to hand over in
     person. Every session of the account ends, and at its next sign-in it must choose a new password before
     anything else (the page /petugas/sandi, or POST /api/v1/auth/password)."""
-    store = _account_store()
-    try:
+    with _accounts() as store:
         password = store.reset_password(username)
-    except ValueError as exc:
-        raise _fail(str(exc)) from None
-    finally:
-        store.close()
     typer.echo(f"one-time password of {username.strip().lower()}: {password}")
     typer.echo("its sessions have ended; it must choose a new password at its next sign-in")
 
@@ -263,13 +262,8 @@ def users_reset_password(username: Annotated[str, typer.Argument(help="the accou
 @users_cli.command("disable")
 def users_disable(username: Annotated[str, typer.Argument(help="the account to disable")]) -> None:
     """Disable an account: it can no longer sign in, and its tokens are refused at once."""
-    store = _account_store()
-    try:
+    with _accounts() as store:
         account = store.disable(username)
-    except ValueError as exc:
-        raise _fail(str(exc)) from None
-    finally:
-        store.close()
     typer.echo(f"disabled {account.username}; its sessions have ended")
 
 
@@ -277,11 +271,8 @@ def users_disable(username: Annotated[str, typer.Argument(help="the account to d
 def users_list() -> None:
     """List the accounts: username, role, agency, whether disabled, whether a second factor is set up (and how
     many recovery codes are left), whether a password change is due."""
-    store = _account_store()
-    try:
+    with _accounts() as store:
         rows = [(a, store.recovery_codes_left(a.username) if a.totp_secret else 0) for a in store.list()]
-    finally:
-        store.close()
     typer.echo(f"{'username':24} {'role':12} {'agency':16} {'disabled':9} {'mfa':14} password")
     for a, codes in rows:
         mfa = f"yes ({codes} codes)" if a.totp_secret else ("MISSING" if a.mfa_required else "no")
@@ -298,37 +289,24 @@ def open311_add_key(
 ) -> None:
     """Create an Open311 API key and print it (once: only its hash is kept). Clients send it as `api_key`
     when they POST a service request."""
-    store = _account_store()
-    try:
+    with _accounts() as store:
         made = store.add_api_key(name, key)
-    except ValueError as exc:
-        raise _fail(str(exc)) from None
-    finally:
-        store.close()
     typer.echo(made)
 
 
 @open311_cli.command("revoke-key")
 def open311_revoke_key(name: Annotated[str, typer.Argument(help="the key's name")]) -> None:
     """Revoke an Open311 API key: requests with it are refused (403) from now on."""
-    store = _account_store()
-    try:
+    with _accounts() as store:
         store.revoke_api_key(name)
-    except ValueError as exc:
-        raise _fail(str(exc)) from None
-    finally:
-        store.close()
     typer.echo(f"revoked the key {name}")
 
 
 @open311_cli.command("list-keys")
 def open311_list_keys() -> None:
     """List the Open311 keys by name, with when each was made and revoked (never the keys themselves)."""
-    store = _account_store()
-    try:
+    with _accounts() as store:
         keys = store.api_keys()
-    finally:
-        store.close()
     typer.echo(f"{'name':24} {'created':26} revoked")
     for k in keys:
         typer.echo(f"{k.name:24} {k.created_at.isoformat(timespec='seconds'):26} "
