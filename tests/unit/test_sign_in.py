@@ -2,26 +2,17 @@
 resets of passwords, and the throttle that slows failures down without ever locking an account."""
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
-from argon2 import PasswordHasher
 
-from api.accounts import AccountStore, MfaRequired, SignInThrottled, WeakPassword, WrongPassword
+from api.accounts import MfaRequired, SignInThrottled, WeakPassword, WrongPassword
 from api.accounts.mfa import code_now, matching_step, new_secret
 from api.accounts.throttle import ThrottlePolicy, slow_s, wait_s
+from tests.unit.test_accounts import GOOD, T0, make_store
 
 pytestmark = pytest.mark.unit
-GOOD = "kopi-pahit-di-pantai-panjang"
-T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
-FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 HERE, THERE = "10.0.0.1", "10.0.0.2"
-
-
-def make_store(tmp_path, **kw) -> AccountStore:
-    store = AccountStore(f"sqlite:///{tmp_path}/accounts.db", lambda code: code == "DPUPR", hasher=FAST, **kw)
-    store.setup()
-    return store
 
 
 @pytest.fixture
