@@ -35,7 +35,7 @@ from config.keys import KeyRing, Purpose
 from config.settings import Settings
 from producers.intake import CommandSender, Intake
 from producers.kafka import EventProducer
-from producers.sealing import sealer_for
+from producers.sealing import Sealer, SqlDataKeys
 from search.cases import BatchingCaseWriter
 
 
@@ -48,7 +48,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         producer = EventProducer.from_settings(settings)
-        sealer = sealer_for(settings)  # data keys in the accounts database, migrated by AccountStore below
+        accounts = AccountStore.from_settings(settings)
+        # The cases' data keys live in the accounts database: the same engine (and pool), as the audit log's.
+        sealer = Sealer(SqlDataKeys(accounts.engine))
         es = AsyncElasticsearch(**es_options(settings), request_timeout=10)
         app.state.services = Services(
             settings=settings,
@@ -61,7 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             commands=CommandSender(producer, settings.topics.commands, sealer),
             photos=PhotoStore(settings.media_dir, max_bytes=int(settings.max_photo_mb * 1024 * 1024)),
             limiter=submission_limiter(settings.submit_rate_limit),
-            accounts=AccountStore.from_settings(settings),
+            accounts=accounts,
         )
         app.state.services.audit = AuditLog(app.state.services.accounts.engine)
         app.state.services.accounts.prune_submission_keys()
