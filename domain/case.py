@@ -14,7 +14,8 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from domain import events as ev
-from domain.complaint import Complaint
+from domain.complaint import Complaint, Reporter
+from domain.erasure import ERASED, erased_text
 from domain.events import Actor, Event
 
 CITIZEN = Actor(role="citizen")
@@ -49,6 +50,19 @@ class TimelineEntry(BaseModel):
     command_id: str | None = None  # the command that led to this event, if one did
 
 
+class PublishedText(BaseModel):
+    """The texts of a case's public record, scrubbed of personal data, as they were when it was published (the
+    `public` part of its `case.resolved` event, in clear): what the public record shows once the case's
+    personal data is erased, when the originals they were scrubbed from are gone."""
+
+    model_config = ConfigDict(frozen=True)
+
+    title: str | None = None
+    description: str | None = None
+    resolution: str | None = None
+    texts: dict[int, str] = {}  # seq -> the scrubbed text of that timeline entry (the agency's public texts)
+
+
 class Case(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -76,6 +90,8 @@ class Case(BaseModel):
     escalated: bool = False  # raised to the coordinators after a second breach
     public_photos: tuple[str, ...] = ()  # photos an officer allowed on the public page
     timeline: tuple[TimelineEntry, ...] = ()
+    published_text: PublishedText | None = None  # recorded at the last resolution (domain.public)
+    erased_at: AwareDatetime | None = None  # its personal data erased (domain/erasure.py)
 
     @property
     def breached(self) -> bool:
@@ -112,7 +128,9 @@ _APPLY: dict[str, Callable[[Case, Event], dict[str, Any]]] = {
     ev.CASE_RETURNED: lambda c, e: {"status": Status.RECEIVED, "agency": None, "assignee": None,
                                     "routed_at": None, "acknowledged_at": None},
     ev.CASE_RESOLVED: lambda c, e: {"status": Status.RESOLVED, "resolution": e.payload["resolution"],
-                                    "resolved_at": e.occurred_at},
+                                    "resolved_at": e.occurred_at,
+                                    "published_text": PublishedText.model_validate(e.payload["public"])
+                                    if isinstance(e.payload.get("public"), dict) else None},
     ev.CASE_REASSIGNED: lambda c, e: {"assignee": e.payload["assignee"]},
     ev.CITIZEN_REPLIED: _citizen_replied,
     ev.CASE_CLOSED: lambda c, e: {"status": Status.CLOSED, "closed_at": e.occurred_at,
@@ -132,6 +150,7 @@ _APPLY: dict[str, Callable[[Case, Event], dict[str, Any]]] = {
     ev.SLA_WARNING: lambda c, e: {"sla_fired": (*c.sla_fired, e.payload["alarm"])},
     ev.SLA_BREACHED: lambda c, e: {"sla_fired": (*c.sla_fired, e.payload["alarm"])},
     ev.SLA_ESCALATED: lambda c, e: {"sla_fired": (*c.sla_fired, e.payload["alarm"]), "escalated": True},
+    ev.CASE_PERSONAL_DATA_ERASED: lambda c, e: {"erased_at": c.erased_at or e.occurred_at},
 }
 
 # The payload field an event's timeline entry shows as its text.
@@ -172,8 +191,30 @@ def apply(case: Case | None, event: Event) -> Case:
         text=event.payload.get(_TEXT_FIELD.get(event.type, ""), None), public=event.type in ev.PUBLIC_TYPES,
         command_id=command_id,
     )
-    return case.model_copy(update={"seq": event.seq, "updated_at": event.occurred_at,
-                                   "timeline": (*case.timeline, entry)})
+    # An erasure is no news of the case: its last change (shown in public) stays what it was.
+    updated_at = case.updated_at if event.type == ev.CASE_PERSONAL_DATA_ERASED else event.occurred_at
+    case = case.model_copy(update={"seq": event.seq, "updated_at": updated_at, "timeline": (*case.timeline, entry)})
+    # Erased once, erased for good: what an event brings later is erased as it comes.
+    return erased(case) if case.erased_at is not None else case
+
+
+def erased(case: Case) -> Case:
+    """`case` with its personal data erased (domain/erasure.py): each given text ERASED, the contact, the
+    coordinates, the attribute answers, the media link and the photos gone. Everything else stays: status,
+    agency, times, SLA alarms, rating, the published public texts."""
+    c = case.complaint
+    complaint = c.model_copy(update={
+        "reporter": Reporter(), "title": erased_text(c.title), "description": ERASED,
+        "address": erased_text(c.address), "lat": None, "lon": None, "attributes": {}, "media_url": None,
+        "photos": (),
+    })
+    return case.model_copy(update={
+        "complaint": complaint, "public_photos": (),
+        "resolution": erased_text(case.resolution), "rating_comment": erased_text(case.rating_comment),
+        "rejection_reason": erased_text(case.rejection_reason), "refer_to": erased_text(case.refer_to),
+        "timeline": tuple(t.model_copy(update={"text": ERASED}) if t.text is not None else t
+                          for t in case.timeline),
+    })
 
 
 def replay(events: list[Event]) -> Case | None:

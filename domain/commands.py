@@ -128,9 +128,19 @@ class Merge(_Command):
     into: str = Field(min_length=1, max_length=64)
 
 
+# Administrators (on the host's command line) and the retention job.
+class ErasePersonalData(_Command):
+    """Record that the case's personal data was erased: its data key is destroyed before this is sent
+    (`aduan privacy erase`, the retention job), so nothing sealed under it opens any more."""
+
+    type: Literal["erase_personal_data"] = "erase_personal_data"
+    basis: Literal["request", "retention"]  # a data subject's (or an authority's) request; the retention rule
+
+
 Command = Annotated[
     Acknowledge | Reply | RequestInfo | AddNote | Transfer | NotOurAuthority | Resolve | Reassign
-    | MakeConfidential | PublishPhoto | CitizenReply | Accept | Reopen | Dispatch | Reject | Merge,
+    | MakeConfidential | PublishPhoto | CitizenReply | Accept | Reopen | Dispatch | Reject | Merge
+    | ErasePersonalData,
     Field(discriminator="type"),
 ]
 
@@ -138,3 +148,4 @@ STAFF_COMMANDS = {"acknowledge", "reply", "request_info", "add_note", "transfer"
                   "reassign", "make_confidential", "publish_photo"}
 CITIZEN_COMMANDS = {"citizen_reply", "accept", "reopen"}
 COORDINATOR_COMMANDS = {"dispatch", "reject", "merge"}
+ERASURE_COMMANDS = {"erase_personal_data"}  # an administrator's, or the system's (retention)

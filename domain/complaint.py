@@ -78,7 +78,10 @@ class ComplaintDetails(BaseModel):
 
 
 class Complaint(ComplaintDetails):
-    """A complaint as recorded in the ``complaint.submitted`` event."""
+    """A complaint as recorded in the ``complaint.submitted`` event. Its description was checked at intake
+    (ComplaintDetails); here it may also be the short mark of an erased text (domain/erasure.py)."""
+
+    description: Annotated[Text, Field(min_length=1, max_length=5000)]
 
     channel: Channel = "web"
     client: str | None = None  # the Open311 client (its API key's name) that posted it, if one did

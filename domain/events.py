@@ -33,6 +33,7 @@ CASE_REJECTED = "case.rejected"
 CASE_MERGED = "case.merged"
 CASE_MADE_CONFIDENTIAL = "case.made_confidential"  # never shown publicly from now on (internal)
 CASE_PHOTO_PUBLISHED = "case.photo_published"  # an officer judged a photo fit for the public page
+CASE_PERSONAL_DATA_ERASED = "case.personal_data_erased"  # its data key destroyed (domain/erasure.py; internal)
 COMMAND_REJECTED = "command.rejected"
 SLA_WARNING = "sla.warning"  # a clock has used a share of its time (to the assignee)
 SLA_BREACHED = "sla.breached"  # a clock ran out (to the assignee and the agency's supervisor)

@@ -11,10 +11,11 @@ from datetime import datetime
 
 from domain import events as ev
 from domain.case import Case, Status, apply
-from domain.commands import CITIZEN_COMMANDS, COORDINATOR_COMMANDS, Command
+from domain.commands import CITIZEN_COMMANDS, COORDINATOR_COMMANDS, ERASURE_COMMANDS, Command
 from domain.complaint import Complaint
 from domain.events import Actor, Event
 from domain.jurisdiction import Jurisdiction
+from domain.public import public_texts
 from domain.routing import route
 from domain.sla import reply_deadline
 
@@ -40,6 +41,7 @@ ALLOWED: dict[str, frozenset[Status]] = {
     "dispatch": frozenset({S.RECEIVED}),
     "reject": frozenset({S.RECEIVED, S.ROUTED}),
     "merge": _OPEN | {S.RECEIVED},
+    "erase_personal_data": frozenset(Status),
 }
 
 _EVENT_OF = {
@@ -48,6 +50,7 @@ _EVENT_OF = {
     "resolve": ev.CASE_RESOLVED, "reassign": ev.CASE_REASSIGNED, "citizen_reply": ev.CITIZEN_REPLIED,
     "accept": ev.CASE_CLOSED, "reopen": ev.CASE_REOPENED, "dispatch": ev.CASE_ROUTED, "reject": ev.CASE_REJECTED,
     "merge": ev.CASE_MERGED, "make_confidential": ev.CASE_MADE_CONFIDENTIAL, "publish_photo": ev.CASE_PHOTO_PUBLISHED,
+    "erase_personal_data": ev.CASE_PERSONAL_DATA_ERASED,
 }
 _STAFF_ROLES = frozenset({"officer", "supervisor", "coordinator"})
 
@@ -63,6 +66,8 @@ class UnknownCase(Exception):
 def decide_submission(case: Case | None, submitted: Event, jurisdiction: Jurisdiction, now: datetime) -> list[Event]:
     """A submission opens the case and routes it; the same submission again changes nothing."""
     if case is not None:
+        if case.erased_at is not None:
+            return []  # its complaint is gone: nothing to compare a repeat with, and nothing to add
         if Complaint.model_validate(submitted.payload["complaint"]) == case.complaint:
             return []
         raise ConflictingSubmission(f"case {case.case_id} already holds a different complaint")
@@ -88,8 +93,13 @@ def decide(case: Case | None, command: Command, jurisdiction: Jurisdiction, now:
     payload = command.model_dump(mode="json", exclude={"command_id", "case_id", "actor", "issued_at", "type"})
     if command.type in ("transfer", "dispatch"):
         payload["via"] = command.type
-    return [ev.new_event(case.case_id, case.seq + 1, _EVENT_OF[command.type], at, command.actor,
-                         command_id=command.command_id, **payload)]
+    event = ev.new_event(case.case_id, case.seq + 1, _EVENT_OF[command.type], at, command.actor,
+                         command_id=command.command_id, **payload)
+    if command.type == "resolve" and not case.complaint.confidential:
+        # Published now: its public texts go in the event in clear, beside the sealed originals, so that the
+        # public record outlives an erasure of the case's personal data (domain.public.public_texts).
+        event = event.model_copy(update={"payload": {**event.payload, "public": public_texts(apply(case, event))}})
+    return [event]
 
 
 def _role_or_status_refusal(case: Case, kind: str, actor: Actor) -> str | None:
@@ -101,6 +111,9 @@ def _role_or_status_refusal(case: Case, kind: str, actor: Actor) -> str | None:
     elif kind in COORDINATOR_COMMANDS:
         if role != "coordinator":
             return f"only a coordinator may {kind}"
+    elif kind in ERASURE_COMMANDS:
+        if role not in ("admin", "system"):
+            return "only an administrator may erase a case's personal data"
     elif role not in _STAFF_ROLES:
         return f"only officers may {kind.replace('_', ' ')}"
     elif kind == "reassign" and role == "officer":
@@ -115,7 +128,8 @@ def _role_or_status_refusal(case: Case, kind: str, actor: Actor) -> str | None:
 def allowed_actions(case: Case, actor: Actor) -> list[str]:
     """The commands `actor` may send to `case` in its present status, in a stable order: what the officer
     workspace offers. The case agent still decides each one (the case may have moved on meanwhile)."""
-    kinds = [kind for kind in ALLOWED if _role_or_status_refusal(case, kind, actor) is None]
+    kinds = [kind for kind in ALLOWED if kind not in ERASURE_COMMANDS  # the host's command line only
+             and _role_or_status_refusal(case, kind, actor) is None]
     unpublished = set(case.complaint.photos) - set(case.public_photos)
     if case.complaint.confidential:
         kinds = [k for k in kinds if k not in ("make_confidential", "publish_photo")]
@@ -144,6 +158,8 @@ def refusal_reason(case: Case, command: Command, jurisdiction: Jurisdiction, now
             return "that photo is public already"
         if case.complaint.confidential:
             return "a confidential case shows nothing in public"
+    if kind == "erase_personal_data" and case.erased_at is not None:
+        return "the case's personal data is erased already"
     if kind == "merge" and command.into == case.case_id:
         return "a case cannot be merged into itself"
     if kind == "reopen" and case.resolved_at is not None and now > reply_deadline(case, jurisdiction):

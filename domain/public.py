@@ -29,6 +29,32 @@ def publishable(case: Case) -> bool:
     return case.status in PUBLIC_STATUSES and not case.complaint.confidential
 
 
+def public_texts(case: Case) -> dict[str, Any]:
+    """The texts of `case`'s public record, scrubbed: title, description, resolution, and by seq the agency's
+    texts of its public timeline. Recorded in clear when a case is resolved (domain.lifecycle), and what the
+    public record shows once the originals are erased."""
+    c = case.complaint
+    names = [c.reporter.name]
+    return {
+        "title": scrub(c.title, names),
+        "description": scrub(c.description, names),
+        "resolution": scrub(case.resolution, names),
+        "texts": {str(t.seq): scrub(t.text, names) for t in case.timeline
+                  if t.public and t.type in _AGENCY_TEXTS and t.text is not None},
+    }
+
+
+def _shown_texts(case: Case) -> dict[str, Any]:
+    """The public record's texts: scrubbed from the originals; once those are erased, the texts recorded at
+    publication, scrubbed again with today's rules (they only ever take more out)."""
+    recorded = case.published_text
+    if case.erased_at is None or recorded is None:
+        return public_texts(case)
+    return {"title": scrub(recorded.title, []), "description": scrub(recorded.description, []),
+            "resolution": scrub(recorded.resolution, []),
+            "texts": {str(seq): scrub(text, []) for seq, text in recorded.texts.items()}}
+
+
 def public_record(case: Case, jurisdiction: Jurisdiction, now: datetime, include_open: bool = False
                   ) -> dict[str, Any] | None:
     """The public view of `case`, or None when it must not be shown. `include_open` also admits cases
@@ -36,7 +62,7 @@ def public_record(case: Case, jurisdiction: Jurisdiction, now: datetime, include
     if case.complaint.confidential or not (publishable(case) or include_open):
         return None
     c = case.complaint
-    names = [c.reporter.name]
+    texts = _shown_texts(case)
     metrics = case_metrics(case, jurisdiction)
     return {
         "tracking_id": case.case_id,
@@ -46,9 +72,9 @@ def public_record(case: Case, jurisdiction: Jurisdiction, now: datetime, include
         "regency": c.regency,
         "district": c.district,
         "channel": c.channel,
-        "title": scrub(c.title, names),
-        "description": scrub(c.description, names),
-        "resolution": scrub(case.resolution, names),
+        "title": texts["title"],
+        "description": texts["description"],
+        "resolution": texts["resolution"],
         "submitted_at": case.submitted_at.isoformat(),
         "resolved_at": case.resolved_at.isoformat() if case.resolved_at else None,
         "closed_at": case.closed_at.isoformat() if case.closed_at else None,
@@ -59,7 +85,7 @@ def public_record(case: Case, jurisdiction: Jurisdiction, now: datetime, include
         "timeline": [
             {"type": t.type, "status": t.status.value, "occurred_at": t.occurred_at.isoformat(),
              "by": t.agency if t.actor.role in ("officer", "supervisor") else t.actor.role,
-             "text": scrub(t.text, names) if t.type in _AGENCY_TEXTS else None}
+             "text": texts["texts"].get(str(t.seq)) if t.type in _AGENCY_TEXTS else None}
             for t in case.timeline if t.public
         ],
         "deadlines": [{"name": k.name, "agency": k.agency, "due_at": k.due_at.isoformat() if k.due_at else None,

@@ -14,11 +14,17 @@ Sealed, per record kind:
   the rating comment, the rejection's reason and referral, and every timeline text;
 - dead letters: the refused message and its key, under a data key of the dead-letter topic's own.
 
-The sealed fields go, as one JSON object, into `"sealed": {"v": 1, "n": nonce, "c": ciphertext}` of the
-record (the complaint's own object for its fields). The nonce is synthetic: an HMAC of the plaintext and its
-context under a key derived from the data key, so the same record sealed twice (a batch replayed after a
-crash) is the same bytes, and two different plaintexts never share a nonce. The context (case id, record
-kind, seq or command id) is the AEAD's associated data: a sealed part moved to another record does not open.
+The sealed fields go, as one JSON object, into `"sealed": {"v": 1, "f": names, "n": nonce, "c": ciphertext}`
+of the record (the complaint's own object for its fields). Only fields with a value are sealed: one that is
+None stays in the record as None, so whether a field was given is known without the key (`f` names those
+sealed). That is what erasure needs: once a case's key is destroyed (`erase`, `KeyErased`), each sealed field
+opens as erased (domain/erasure.py), a record sealed after that carries no ciphertext at all
+(`{"v": 1, "f": names, "x": 1}`), and a replay of the log gives the very state the erasure left.
+
+The nonce is synthetic: an HMAC of the plaintext and its context under a key derived from the data key, so the
+same record sealed twice (a batch replayed after a crash) is the same bytes, and two different plaintexts
+never share a nonce. The context (case id, record kind, seq or command id) is the AEAD's associated data: a
+sealed part moved to another record does not open.
 
 A record without `sealed` opens as it is (the log before this change).
 """
@@ -31,6 +37,7 @@ import hashlib
 import hmac
 import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -39,10 +46,11 @@ from typing import Any, Protocol
 import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Column, DateTime, Engine, LargeBinary, MetaData, String, Table, select
+from sqlalchemy import Column, DateTime, Engine, LargeBinary, MetaData, String, Table, select, update
 from sqlalchemy.exc import IntegrityError
 
-from domain.events import Event
+from domain.erasure import ERASED, erased_value
+from domain.events import CASE_PERSONAL_DATA_ERASED, Event
 
 SEALED = "sealed"
 VERSION = 1
@@ -50,6 +58,7 @@ TEXT_FIELDS = ("text", "message", "question", "resolution", "reason", "comment",
 COMPLAINT_FIELDS = ("reporter", "address", "lat", "lon", "title", "description", "attributes", "media_url")
 STATE_FIELDS = ("resolution", "rating_comment", "rejection_reason", "refer_to")
 DEAD_LETTERS = "dead-letters"  # the key id of the dead-letter topic's records
+CACHE_TTL_S = 300.0  # a key read from the store is used this long, then read again (an erasure elsewhere shows)
 
 
 class KeyMissing(Exception):
@@ -62,69 +71,127 @@ class Unreadable(ValueError):
     """A sealed part that does not open: damaged, or moved from another record."""
 
 
+class KeyErased(Exception):
+    """The case's data key was destroyed (its personal data erased): what was sealed under it opens as erased,
+    and nothing new is sealed under it."""
+
+
 class DataKeys(Protocol):
     def key_for(self, key_id: str, create: bool = False) -> bytes | None:
-        """The data key of `key_id` (a case id), made first when `create` and missing; None when missing."""
+        """The data key of `key_id` (a case id), made first when `create` and missing; None when missing;
+        KeyErased when it was destroyed (never made again)."""
+
+    def erase(self, key_id: str) -> bool:
+        """Destroy the key of `key_id` for good, and mark it so: True when a key was destroyed, False when
+        there was none (erased already, or never made; it will not be made now)."""
+
+    def forget(self, key_id: str) -> None:
+        """Drop this process's copy of the key of `key_id` (its erasure was seen)."""
 
 
 _data_keys = Table(
     "data_keys", MetaData(),
     Column("key_id", String(64), primary_key=True),
-    Column("key", LargeBinary(32), nullable=False),
+    Column("key", LargeBinary(32), nullable=True),  # NULL: destroyed (migration 0008)
     Column("created_at", DateTime, nullable=False),
+    Column("erased_at", DateTime, nullable=True),
 )
+_GONE = b""  # the cache's mark of a destroyed key
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class SqlDataKeys:
-    """Data keys in the accounts database (table `data_keys`, made by its migrations), cached in the process.
-    Two processes making a case's key at once: the primary key decides, both use the winner's."""
+    """Data keys in the accounts database (table `data_keys`, made by its migrations), cached in the process for
+    `ttl_s`, so that an erasure made by another process reaches this one within that time (the workers drop a
+    key at once when they see the case's erasure event). Two processes making a case's key at once: the
+    primary key decides, both use the winner's. A destroyed key keeps its row (key NULL), so it is never made
+    again."""
 
-    def __init__(self, engine: Engine, cache_size: int = 100_000) -> None:
+    def __init__(self, engine: Engine, cache_size: int = 100_000, ttl_s: float = CACHE_TTL_S) -> None:
         self.engine = engine
-        self._cache: OrderedDict[str, bytes] = OrderedDict()
-        self._size = cache_size
+        self._cache: OrderedDict[str, tuple[bytes, float]] = OrderedDict()
+        self._size, self._ttl = cache_size, ttl_s
         self._lock = threading.Lock()
 
     def key_for(self, key_id: str, create: bool = False) -> bytes | None:
-        with self._lock:
-            if key_id in self._cache:
-                self._cache.move_to_end(key_id)
-                return self._cache[key_id]
-        key = self._read(key_id)
-        if key is None and create:
-            try:
-                with self.engine.begin() as connection:
-                    connection.execute(_data_keys.insert().values(
-                        key_id=key_id, key=os.urandom(32), created_at=datetime.now(UTC).replace(tzinfo=None)))
-            except IntegrityError:
-                pass  # made by another process meanwhile
+        key = self._cached(key_id)
+        if key is None:
             key = self._read(key_id)
-        if key is not None:
-            with self._lock:
-                self._cache[key_id] = key
-                if len(self._cache) > self._size:
-                    self._cache.popitem(last=False)
+            if key is None and create:
+                try:
+                    with self.engine.begin() as connection:
+                        connection.execute(_data_keys.insert().values(key_id=key_id, key=os.urandom(32),
+                                                                      created_at=_now()))
+                except IntegrityError:
+                    pass  # made (or erased) by another process meanwhile
+                key = self._read(key_id)
+            if key is None:
+                return None
+            self._remember({key_id: key})
+        if key == _GONE:
+            raise KeyErased(f"the data key of {key_id} was destroyed")
         return key
+
+    def erase(self, key_id: str) -> bool:
+        with self.engine.begin() as connection:
+            destroyed = connection.execute(update(_data_keys).where(_data_keys.c.key_id == key_id,
+                                                                    _data_keys.c.key.is_not(None))
+                                           .values(key=None, erased_at=_now())).rowcount
+            if not destroyed:
+                marked = connection.execute(select(_data_keys.c.key_id).where(_data_keys.c.key_id == key_id)).first()
+                if marked is None:
+                    connection.execute(_data_keys.insert().values(key_id=key_id, key=None, created_at=_now(),
+                                                                  erased_at=_now()))
+        self.forget(key_id)
+        return bool(destroyed)
+
+    def forget(self, key_id: str) -> None:
+        with self._lock:
+            self._cache.pop(key_id, None)
 
     def prefetch(self, key_ids: Iterable[str]) -> None:
         """Read the keys of `key_ids` not in the cache, in one query per 500 (before a batch: then none of its
         records waits for the database on its own)."""
+        now = time.monotonic()
         with self._lock:
-            missing = sorted({k for k in key_ids if k not in self._cache})
+            missing = sorted({k for k in key_ids if k not in self._cache or self._cache[k][1] <= now})
         for start in range(0, len(missing), 500):
             chunk = missing[start:start + 500]
             with self.engine.connect() as connection:
                 found = connection.execute(select(_data_keys.c.key_id, _data_keys.c.key)
                                            .where(_data_keys.c.key_id.in_(chunk))).all()
-            with self._lock:
-                for key_id, key in found:
-                    self._cache[key_id] = key
-                while len(self._cache) > self._size:
-                    self._cache.popitem(last=False)
+            self._remember({key_id: key if key is not None else _GONE for key_id, key in found})
+
+    def _cached(self, key_id: str) -> bytes | None:
+        with self._lock:
+            found = self._cache.get(key_id)
+            if found is None:
+                return None
+            if found[1] <= time.monotonic():
+                del self._cache[key_id]
+                return None
+            self._cache.move_to_end(key_id)
+            return found[0]
+
+    def _remember(self, keys: dict[str, bytes]) -> None:
+        until = time.monotonic() + self._ttl
+        with self._lock:
+            for key_id, key in keys.items():
+                self._cache[key_id] = (key, until)
+                self._cache.move_to_end(key_id)
+            while len(self._cache) > self._size:
+                self._cache.popitem(last=False)
 
     def _read(self, key_id: str) -> bytes | None:
+        """The key, _GONE when destroyed, None when there is no row."""
         with self.engine.connect() as connection:
-            return connection.execute(select(_data_keys.c.key).where(_data_keys.c.key_id == key_id)).scalar()
+            row = connection.execute(select(_data_keys.c.key).where(_data_keys.c.key_id == key_id)).first()
+        if row is None:
+            return None
+        return row[0] if row[0] is not None else _GONE
 
 
 def _b64(data: bytes) -> str:
@@ -152,19 +219,31 @@ class Sealer:
 
     def seal(self, key_id: str, context: str, fields: dict[str, Any]) -> dict[str, Any]:
         """`fields` sealed under the data key of `key_id`, made first if it has none (sealing is done where a
-        case's record is written: by intake first, else by the case agent replaying an older, clear log)."""
-        key = self._key(key_id, create=True)
+        case's record is written: by intake first, else by the case agent replaying an older, clear log). Under
+        a destroyed key nothing is kept of them but their names."""
+        names = sorted(fields)
+        try:
+            key = self._key(key_id, create=True)
+        except KeyErased:
+            return {"v": VERSION, "f": names, "x": 1}
         plaintext = orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
         aad = f"aduan/{key_id}/{context}".encode()
         nonce = hmac.new(hmac.new(key, b"nonce", hashlib.sha256).digest(), aad + b"\0" + plaintext,
                          hashlib.sha256).digest()[:12]
-        return {"v": VERSION, "n": _b64(nonce), "c": _b64(AESGCM(key).encrypt(nonce, plaintext, aad))}
+        return {"v": VERSION, "f": names, "n": _b64(nonce),
+                "c": _b64(AESGCM(key).encrypt(nonce, plaintext, aad))}
 
-    def open(self, key_id: str, context: str, envelope: dict[str, Any]) -> dict[str, Any]:
+    def open(self, key_id: str, context: str, envelope: dict[str, Any]) -> dict[str, Any] | None:
+        """The fields sealed in `envelope`; None when they are erased (the key destroyed)."""
+        if isinstance(envelope, dict) and envelope.get("x") == 1:
+            return None
         if not (isinstance(envelope, dict) and isinstance(envelope.get("n"), str)
                 and isinstance(envelope.get("c"), str)):
             raise Unreadable(f"a sealed part of {key_id} ({context}) is not one: no nonce and ciphertext")
-        key = self._key(key_id, create=False)
+        try:
+            key = self._key(key_id, create=False)
+        except KeyErased:
+            return None
         aad = f"aduan/{key_id}/{context}".encode()
         try:
             return orjson.loads(AESGCM(key).decrypt(base64.b64decode(envelope["n"]), base64.b64decode(envelope["c"]),
@@ -172,14 +251,36 @@ class Sealer:
         except (InvalidTag, KeyError, TypeError, ValueError, AttributeError) as exc:
             raise Unreadable(f"a sealed part of {key_id} ({context}) does not open") from exc
 
+    def _open_named(self, key_id: str, context: str, envelope: dict[str, Any]) -> dict[str, Any]:
+        """The fields of `envelope`, or each one it names as erased."""
+        opened = self.open(key_id, context, envelope)
+        if opened is None:
+            names = envelope.get("f") if isinstance(envelope, dict) else None
+            return {name: erased_value(name) for name in names if isinstance(name, str)} \
+                if isinstance(names, list) else {}
+        return opened
+
+    def _open_complaint(self, key_id: str, context: str, complaint: dict[str, Any]) -> dict[str, Any]:
+        """A complaint's object opened: its fields sealed, or erased. Every complaint field is in the object,
+        sealed or None, so those not there are those sealed."""
+        complaint = dict(complaint)
+        opened = self.open(key_id, context, complaint.pop(SEALED))
+        if opened is None:
+            opened = {name: erased_value(name) for name in COMPLAINT_FIELDS if name not in complaint}
+        complaint.update(opened)
+        return complaint
+
     # -- events ----------------------------------------------------------------------------------------
 
     def event_bytes(self, event: Event) -> bytes:
         """The Kafka value of `event`, its personal fields sealed."""
+        if event.type == CASE_PERSONAL_DATA_ERASED:
+            self.forget(event.case_id)
         return orjson.dumps(self.seal_event(event.model_dump(mode="json")))
 
     def event_from(self, value: bytes | None) -> Event:
-        """The event of a Kafka value, its personal fields opened. ValueError for what is no event."""
+        """The event of a Kafka value, its personal fields opened. ValueError for what is no event. An erasure
+        event drops this process's copy of the case's key."""
         if value is None:
             raise ValueError("empty message")
         try:
@@ -189,10 +290,17 @@ class Sealer:
         if not isinstance(data, dict) or not isinstance(data.get("payload", {}), dict) \
                 or not isinstance(data.get("case_id"), str):
             raise ValueError("not an event: a JSON object with a case_id and a payload object")
+        if data.get("type") == CASE_PERSONAL_DATA_ERASED:
+            self.forget(data["case_id"])
         try:
             return Event.model_validate(self.open_event(data))
         except (KeyError, TypeError, AttributeError) as exc:  # a sealed part or field of the wrong shape
             raise ValueError(f"not an event: {exc!r}") from None
+
+    def forget(self, key_id: str) -> None:
+        forget = getattr(self.keys, "forget", None)
+        if forget is not None:
+            forget(key_id)
 
     def seal_event(self, event: dict[str, Any]) -> dict[str, Any]:
         """A copy of `event` (its JSON form) with its personal fields sealed."""
@@ -212,12 +320,10 @@ class Sealer:
         payload = dict(event.get("payload") or {})
         context = f"event/{event.get('seq')}"
         if SEALED in payload:
-            payload.update(self.open(event["case_id"], context, payload.pop(SEALED)))
+            payload.update(self._open_named(event["case_id"], context, payload.pop(SEALED)))
         complaint = payload.get("complaint")
         if isinstance(complaint, dict) and SEALED in complaint:
-            complaint = dict(complaint)
-            complaint.update(self.open(event["case_id"], context + "/complaint", complaint.pop(SEALED)))
-            payload["complaint"] = complaint
+            payload["complaint"] = self._open_complaint(event["case_id"], context + "/complaint", complaint)
         return {**event, "payload": payload}
 
     # -- commands --------------------------------------------------------------------------------------
@@ -240,7 +346,7 @@ class Sealer:
         envelope = command.pop(SEALED)
         if not isinstance(command.get("case_id"), str) or not isinstance(envelope, dict):
             raise ValueError("not a command: a sealed part without a case_id")
-        command.update(self.open(command["case_id"], f"command/{command.get('command_id')}", envelope))
+        command.update(self._open_named(command["case_id"], f"command/{command.get('command_id')}", envelope))
         return command
 
     # -- the case agent's state ------------------------------------------------------------------------
@@ -252,7 +358,9 @@ class Sealer:
         personal["complaint"] = _take(complaint, COMPLAINT_FIELDS)
         state["complaint"] = complaint
         timeline = [dict(entry) for entry in state.get("timeline", ())]
-        personal["timeline"] = [entry.pop("text", None) for entry in timeline]
+        # The texts by position; an entry without one keeps its None in clear.
+        personal["timeline"] = {str(i): entry.pop("text") for i, entry in enumerate(timeline)
+                                if entry.get("text") is not None}
         state["timeline"] = timeline
         state[SEALED] = self.seal(state["case_id"], "state", personal)
         return state
@@ -262,9 +370,17 @@ class Sealer:
             return state
         state = dict(state)
         personal = self.open(state["case_id"], "state", state.pop(SEALED))
+        if personal is None:  # erased: what is not in clear was sealed
+            personal = {"complaint": {n: erased_value(n) for n in COMPLAINT_FIELDS if n not in state["complaint"]},
+                        "timeline": {str(i): ERASED for i, entry in enumerate(state["timeline"])
+                                     if "text" not in entry},
+                        **{n: ERASED for n in STATE_FIELDS if n not in state}}
         state["complaint"] = {**state["complaint"], **personal.pop("complaint")}
         texts = personal.pop("timeline")
-        state["timeline"] = [{**entry, "text": text} for entry, text in zip(state["timeline"], texts, strict=True)]
+        if isinstance(texts, list):  # sealed before the texts went by position (2026-12-04)
+            texts = {str(i): text for i, text in enumerate(texts)}
+        state["timeline"] = [entry if "text" in entry else {**entry, "text": texts.get(str(i))}
+                             for i, entry in enumerate(state["timeline"])]
         state.update(personal)
         return state
 
@@ -282,25 +398,35 @@ class Sealer:
         if SEALED not in record:
             return record
         record = dict(record)
-        record.update(self.open(DEAD_LETTERS, f"dead-letter/{record['failed_at']}", record.pop(SEALED)))
+        record.update(self._open_named(DEAD_LETTERS, f"dead-letter/{record['failed_at']}", record.pop(SEALED)))
         return record
 
 
 def _take(data: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
-    """Remove and return the fields of `names` that `data` has."""
-    return {name: data.pop(name) for name in names if name in data}
+    """Remove and return the fields of `names` that `data` has with a value (None stays where it is)."""
+    return {name: data.pop(name) for name in names if data.get(name) is not None}
 
 
 class MemoryDataKeys:
     """Data keys in a dict: for unit tests and tools that hold no database."""
 
     def __init__(self) -> None:
-        self.keys: dict[str, bytes] = {}
+        self.keys: dict[str, bytes | None] = {}  # None: destroyed
 
     def key_for(self, key_id: str, create: bool = False) -> bytes | None:
         if key_id not in self.keys and create:
             self.keys[key_id] = os.urandom(32)
+        if key_id in self.keys and self.keys[key_id] is None:
+            raise KeyErased(f"the data key of {key_id} was destroyed")
         return self.keys.get(key_id)
+
+    def erase(self, key_id: str) -> bool:
+        destroyed = self.keys.get(key_id) is not None
+        self.keys[key_id] = None
+        return destroyed
+
+    def forget(self, key_id: str) -> None:
+        pass
 
 
 def sealer_for(settings) -> Sealer:

@@ -7,7 +7,8 @@ from config.jurisdiction_file import load_jurisdiction
 from config.settings import DEFAULT_JURISDICTION
 from domain import events as ev
 from domain.case import SequenceError, Status, apply, replay, submission_event
-from domain.complaint import Complaint
+from domain.complaint import Complaint, ComplaintDetails
+from domain.erasure import ERASED
 from domain.lifecycle import ConflictingSubmission, decide_submission
 from search.documents import case_document, case_from_document, index_action
 
@@ -83,8 +84,17 @@ def test_document_round_trip_and_versioned_action():
     [("description", "pendek"), ("regency", "1771"), ("lat", 91.0), ("district", "17.01.01")],
 )
 def test_complaint_validation(field, value):
+    base = dict(category="jalan-jembatan", description="Jalan berlubang besar di depan pasar",
+                regency="17.71", district="17.71.01")
     with pytest.raises(ValidationError):
-        complaint(**{field: value})
+        ComplaintDetails(**{**base, field: value})  # what every channel's intake checks
+
+
+def test_a_recorded_complaint_may_hold_an_erased_description():
+    """Checked at intake (above); in the log, an erased description is only the mark that it was erased."""
+    assert complaint(description=ERASED).description == ERASED
+    with pytest.raises(ValidationError):
+        complaint(description="")
 
 
 def test_lat_without_lon_is_refused():
