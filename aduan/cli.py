@@ -38,7 +38,8 @@ cli.add_typer(keys_cli, name="keys")
 audit_cli = typer.Typer(help="The audit trail of personal data (UU PDP): who saw or handled whose data.",
                         no_args_is_help=True)
 cli.add_typer(audit_cli, name="audit")
-privacy_cli = typer.Typer(help="Personal data on request (UU PDP): access request exports, orphan photos.",
+privacy_cli = typer.Typer(help="Personal data (UU PDP): access request exports, erasure, retention, orphan "
+                          "photos.",
                           no_args_is_help=True)
 cli.add_typer(privacy_cli, name="privacy")
 
@@ -464,6 +465,71 @@ def privacy_export(
                "recorded as privacy.export", err=True)
 
 
+@privacy_cli.command("erase")
+def privacy_erase(
+    tracking_id: Annotated[str, typer.Argument(help="the case whose personal data is to be erased")],
+    reason: Annotated[str | None, typer.Option("--reason", help="why: e.g. the request's number (no personal "
+                                                                 "data: it is kept in the audit trail); asked "
+                                                                 "for when not given")] = None,
+    as_user: Annotated[str | None, typer.Option("--as", help="who erases, for the audit trail (default: the host "
+                                                              "user running this)")] = None,
+    wait: Annotated[float, typer.Option("--wait", min=0, max=600, help="seconds to wait for the cases index to "
+                                                                      "show the case erased")] = 30.0,
+) -> None:
+    """Erase a case's personal data for good (UU PDP; crypto-shredding): destroy its data key, so nothing of the
+    reporter's contact, texts, address or coordinates in Kafka can be read again, delete its photos, and record
+    case.personal_data_erased, from which every view shows the fields as erased ("dihapus"). The case's public record
+    and its performance figures stay. Recorded in the audit trail as privacy.erase. Cannot be undone."""
+    import asyncio
+
+    from aduan.privacy import PrivacyError, erase_case, os_user
+
+    if reason is None:
+        if not sys.stdin.isatty():
+            raise _fail("no erasure: give --reason (why, e.g. the request's number)")
+        reason = typer.prompt(f"Alasan / reason for erasing the personal data of {tracking_id}")
+    if not reason.strip():
+        raise _fail("no erasure: the reason is empty")
+    settings = Settings()
+    audit = _audit_log()
+    try:
+        erased = asyncio.run(erase_case(settings, tracking_id, (as_user or os_user()).strip(), reason.strip(),
+                                        wait, audit))
+    except PrivacyError as exc:
+        raise _fail(f"no erasure: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - Kafka away, say: the steps done stay done, run it again
+        raise _fail(f"erasure not finished ({exc}); what was done stays done: run the same command again") from None
+    finally:
+        audit.close()
+    typer.echo(erased.summary())
+
+
+@privacy_cli.command("due")
+def privacy_due(
+    limit: Annotated[int, typer.Option("--limit", min=1, max=10000, help="at most this many cases")] = 1000,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON array on standard output")] = False,
+) -> None:
+    """List the cases whose personal data the retention rule erases now (a dry run of the worker's retention
+    job): closed, rejected or merged more than ADUAN_PERSONAL_DATA_RETENTION_DAYS ago, oldest first."""
+    import asyncio
+    import json
+
+    from aduan.privacy import PrivacyError, due_cases
+
+    settings = Settings()
+    try:
+        due = asyncio.run(due_cases(settings, limit))
+    except PrivacyError as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        typer.echo(json.dumps(due, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"{len(due)} case(s) due for erasure (closed over {settings.personal_data_retention_days} days "
+               "ago)", err=True)
+    for case in due:
+        typer.echo(f"{case['tracking_id']:16} {case['status']:9} closed {case['closed_at']}")
+
+
 @privacy_cli.command("sweep-photos")
 def privacy_sweep_photos(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="say what would be deleted, delete nothing")] = False,
@@ -502,12 +568,15 @@ def worker(
     """Run a faust worker (by default the case agent, the projection and the SLA timer). Start several to share
     partitions."""
     from aduan.bootstrap import bootstrap as run_bootstrap
+    from aduan.privacy import RetentionJob
     from stream_processors.worker import build_worker
 
     settings = Settings()
     run_bootstrap(settings, log=lambda m: typer.echo(m, err=True))
+    # The retention job runs where Elasticsearch is written (and the photos are reachable), on the leader only.
+    jobs = [RetentionJob(settings)] if role.value in ("all", "projection") and settings.retention_every_s else []
     build_worker(settings, load_jurisdiction(settings.jurisdiction_file), role.value,
-                 sla_timer=sla_timer).run(loglevel.value)
+                 sla_timer=sla_timer, jobs=jobs).run(loglevel.value)
 
 
 @cli.command()

@@ -1,30 +1,52 @@
 """Personal data on request (UU PDP 27/2022): the access request's export of everything Aduan holds about a
-case's reporter, each part with where it comes from; and the command line's side of the orphan photo sweep.
+case's reporter, each part with where it comes from; the erasure of a case's personal data (by hand, and by the
+worker's retention job); and the command line's side of the orphan photo sweep.
 
 The export reads the case as the officer workspace does, from the `cases` index (its document carries the
 whole case state, rebuilt from the log), the photo files from the media folder, and the case's audit trail;
 it records itself (`privacy.export`) before anything is handed out, so no export goes unrecorded.
+
+An erasure (`Eraser.erase`) goes in the one order that leaves nothing readable whatever step fails: record it
+(`privacy.erase`), destroy the case's data key (every personal field in Kafka is then unreadable for good), delete
+its photos and idempotency keys, and send the `erase_personal_data` command, from which the case agent records
+`case.personal_data_erased` and the projections rewrite the case as erased. Each step may be done again: an
+erasure that stopped half-way is finished by running it again.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import getpass
+import logging
 import os
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from elasticsearch import AsyncElasticsearch, NotFoundError
 from elasticsearch import ConnectionError as EsConnectionError
+from sqlalchemy import delete
 
-from api.accounts.audit import EXPORT, AuditLog
+from api.accounts.audit import ERASE, EXPORT, AuditLog
+from api.accounts.models import SubmissionKey
+from api.accounts.store import migrate
 from api.photos import PhotoStore
-from config.connections import es_options
+from config.connections import engine_for, es_options
 from config.settings import Settings
-from domain.case import Case
+from domain.case import FINAL, Case
+from domain.commands import ErasePersonalData
+from domain.events import Actor
 from domain.ids import normalize_case_id
 from domain.public import publishable
+from producers.intake import CommandSender
+from producers.kafka import EventProducer
+from producers.sealing import Sealer, SqlDataKeys
 from search.documents import case_from_document
+
+log = logging.getLogger(__name__)
+RETENTION = "retention"  # the actor of the retention job's erasures, in the audit trail and the log
 
 
 class PrivacyError(Exception):
@@ -115,6 +137,7 @@ def build_export(case: Case, where: dict[str, Any], public: bool, settings: Sett
         "case": {
             "source": f"{document}: state",
             "status": case.status.value,
+            "personal_data_erased_at": case.erased_at.isoformat() if case.erased_at else None,
             "agency": case.agency,
             "updated_at": case.updated_at.isoformat(),
             "resolved_at": case.resolved_at.isoformat() if case.resolved_at else None,
@@ -179,3 +202,137 @@ async def sweep_photos(settings: Settings, dry_run: bool, say) -> Any:
                                          settings.photo_orphan_grace_s, dry_run=dry_run, say=say)
     finally:
         await es.close()
+
+
+# -- erasure ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Erased:
+    case_id: str
+    key_destroyed: bool  # False: destroyed before (the erasure is being finished), or the case never had one
+    photos_deleted: int
+    shown: bool  # the cases index shows the case erased (False: not yet; the workers will)
+
+    def summary(self) -> str:
+        return (f"{self.case_id}: data key {'destroyed' if self.key_destroyed else 'destroyed before'}, "
+                f"{self.photos_deleted} photo(s) deleted, "
+                + ("the cases index shows it erased" if self.shown else
+                   "the erasure is on Kafka; the cases index will show it once the workers have read it"))
+
+
+class Eraser:
+    """Erases cases' personal data for one command or one run of the retention job (see the module's text)."""
+
+    def __init__(self, settings: Settings, audit: AuditLog | None = None) -> None:
+        self.settings = settings
+        self._engine = engine_for(settings.database_url)
+        migrate(self._engine)
+        self.audit = audit or AuditLog(self._engine)
+        self.keys = SqlDataKeys(self._engine)
+        self.photos = PhotoStore(settings.media_dir)
+        self._producer = EventProducer.from_settings(settings, client_id="aduan-privacy")
+        self._sender = CommandSender(self._producer, settings.topics.commands, Sealer(self.keys))
+        self._es = AsyncElasticsearch(**es_options(settings), request_timeout=10)
+
+    async def close(self) -> None:
+        await self._es.close()
+        await asyncio.to_thread(self._producer.close)
+        self._engine.dispose()
+
+    async def erase(self, case_id: str, actor: str, reason: str, basis: Literal["request", "retention"],
+                    detail: str, wait_s: float = 0.0, now: datetime | None = None) -> Erased:
+        now = now or datetime.now(UTC)
+        await asyncio.to_thread(self.audit.record, actor, ERASE, case_id, reason, detail, now)
+        destroyed = await asyncio.to_thread(self.keys.erase, case_id)
+        photos = await asyncio.to_thread(self.photos.delete_case, case_id)
+        await asyncio.to_thread(self._forget_submission, case_id)
+        role = "system" if basis == RETENTION else "admin"
+        # One id per case: the same erasure sent again (finished after a failure) is decided once.
+        await self._sender.send(ErasePersonalData(command_id=f"erase-{case_id}", case_id=case_id,
+                                                  actor=Actor(role=role, id=actor), issued_at=now, basis=basis))
+        shown = await self._shown_erased(case_id, wait_s)
+        log.info("personal data of %s erased (%s): key %s, %d photo(s)", case_id, basis,
+                 "destroyed" if destroyed else "destroyed before", photos)
+        return Erased(case_id, destroyed, photos, shown)
+
+    def _forget_submission(self, case_id: str) -> None:
+        """The idempotency keys of the case's submission (a hash of its content, among them) go too."""
+        with self._engine.begin() as connection:
+            connection.execute(delete(SubmissionKey).where(SubmissionKey.case_id == case_id))
+
+    async def _shown_erased(self, case_id: str, wait_s: float) -> bool:
+        deadline = asyncio.get_running_loop().time() + wait_s
+        while True:
+            with contextlib.suppress(Exception):  # not shown yet, whatever the reason: said in the summary
+                found = await self._es.get(index=self.settings.indices.cases, id=case_id, realtime=True,
+                                           source_includes=["erased_at"])
+                if found["_source"].get("erased_at"):
+                    return True
+            if asyncio.get_running_loop().time() >= deadline:
+                return False
+            await asyncio.sleep(0.5)
+
+    async def due(self, now: datetime | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """The cases whose personal data the retention rule says to erase now, oldest closed first: closed,
+        rejected or merged more than ADUAN_PERSONAL_DATA_RETENTION_DAYS ago, not erased yet."""
+        now = now or datetime.now(UTC)
+        cutoff = now - timedelta(days=self.settings.personal_data_retention_days)
+        found = await self._es.search(
+            index=self.settings.indices.cases, size=limit or self.settings.retention_batch,
+            query={"bool": {"filter": [{"terms": {"status": sorted(s.value for s in FINAL)}},
+                                       {"range": {"closed_at": {"lte": cutoff.isoformat()}}}],
+                            "must_not": [{"exists": {"field": "erased_at"}}]}},
+            sort=[{"closed_at": "asc"}, {"case_id": "asc"}], source_includes=["case_id", "status", "closed_at"])
+        return [{"tracking_id": h["_source"]["case_id"], "status": h["_source"]["status"],
+                 "closed_at": h["_source"]["closed_at"]} for h in found["hits"]["hits"]]
+
+
+async def erase_case(settings: Settings, tracking_id: str, actor: str, reason: str, wait_s: float,
+                     audit: AuditLog | None = None) -> Erased:
+    """`aduan privacy erase`: one case, at a data subject's (or an authority's) request."""
+    case_id = case_id_of(tracking_id)
+    await read_case_document(settings, case_id)  # an unknown tracking id is refused before anything is done
+    eraser = Eraser(settings, audit)
+    try:
+        return await eraser.erase(case_id, actor, reason, "request",
+                                  f"command line, os user {os_user()}", wait_s=wait_s)
+    finally:
+        await eraser.close()
+
+
+async def due_cases(settings: Settings, limit: int) -> list[dict[str, Any]]:
+    """`aduan privacy due`: what the retention job would erase now."""
+    eraser = Eraser(settings)
+    try:
+        return await eraser.due(limit=limit)
+    except Exception as exc:  # noqa: BLE001 - said in plain words by the command
+        raise PrivacyError(f"the cases index {settings.indices.cases} could not be searched at "
+                           f"{settings.es_url}: {exc}") from None
+    finally:
+        await eraser.close()
+
+
+class RetentionJob:
+    """The worker's retention job (README, "Personal data"): each run erases the cases that are due, at most
+    ADUAN_RETENTION_BATCH of them, the same way as `aduan privacy erase`. Registered on the leader worker only."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.every_s = settings.retention_every_s
+
+    async def __call__(self) -> int:
+        days = self.settings.personal_data_retention_days
+        eraser = await asyncio.to_thread(Eraser, self.settings)  # opens the database: off the worker's loop
+        erased = 0
+        try:
+            for case in await eraser.due():
+                await eraser.erase(case["tracking_id"], RETENTION,
+                                   f"retention: {case['status']} at {case['closed_at']}, kept {days} days",
+                                   RETENTION, "worker retention job")
+                erased += 1
+        finally:
+            await eraser.close()
+            if erased:
+                log.info("retention: personal data of %d case(s) erased (closed over %d days ago)", erased, days)
+        return erased

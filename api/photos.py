@@ -12,6 +12,7 @@ import io
 import logging
 import os
 import re
+import shutil
 import tempfile
 import unicodedata
 from collections.abc import Iterable
@@ -118,6 +119,17 @@ class PhotoStore:
                 (folder / CONFIRMED).touch()
         except OSError as exc:
             log.warning("photos of case %s not marked as confirmed (the sweep will ask the index): %r", case_id, exc)
+
+    def delete_case(self, case_id: str) -> int:
+        """Delete every photo of `case_id` (its personal data erased): the number of photo files removed."""
+        if not (isinstance(case_id, str) and _CASE_ID.fullmatch(case_id)):
+            raise ValueError(f"not a case id: {case_id!r}")
+        folder = self.root / case_id
+        if not folder.is_dir():
+            return 0
+        photos = len(list(folder.glob("*.jpg")))
+        shutil.rmtree(folder)
+        return photos
 
     def response(self, case_id: str, photo_id: str, allowed: Iterable[str], cache_control: str) -> FileResponse:
         """The photo as an answer, if it is one of `allowed` (the case's photos, or its published ones) and

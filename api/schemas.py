@@ -173,6 +173,8 @@ class OfficerCase(BaseModel):
     anonymous: bool
     confidential: bool
     reporter: ReporterContact | None = Field(description="None when the reporter asked to stay anonymous")
+    personal_data_erased_at: datetime | None = Field(None, description="when the case's personal data was erased "
+                                                     "(UU PDP): its texts read [dihapus], contact and photos gone")
     agency: AgencyRef | None
     assignee: str | None
     submitted_at: datetime

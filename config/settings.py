@@ -137,6 +137,15 @@ class Settings(BaseSettings):
                                  "and X-Forwarded-Proto are believed (comma-separated; empty: none, the socket's "
                                  "address is the client's)")
 
+    # Personal data (README, "Personal data (UU PDP)")
+    personal_data_retention_days: int = Field(730, ge=0, le=36500, description="a case's personal data is erased "
+                                              "this many days after it was closed (rejected or merged), by the "
+                                              "worker's retention job; `aduan privacy due` lists what is due")
+    retention_every_s: int = Field(6 * 3600, ge=0, description="how often the worker's retention job runs (on "
+                                   "the leader worker only; 0: never, then `aduan privacy erase` by hand)")
+    retention_batch: int = Field(200, ge=1, le=10000, description="at most this many cases erased per run of the "
+                                 "retention job (the rest at the next)")
+
     # Intake
     scorecard_min_cases: int = Field(10, ge=1, description="cases an agency or regency needs in a period to be "
                                      "ranked on the public scorecards (fewer: listed, not ranked)")

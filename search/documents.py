@@ -39,6 +39,8 @@ def case_document(case: Case, jurisdiction: Jurisdiction) -> dict[str, Any]:
         "submitted_at": case.submitted_at.isoformat(),
         "routed_at": case.routed_at.isoformat() if case.routed_at else None,
         "updated_at": case.updated_at.isoformat(),
+        "closed_at": case.closed_at.isoformat() if case.closed_at else None,
+        "erased_at": case.erased_at.isoformat() if case.erased_at else None,
         "due_at": due.isoformat() if (due := next_due(case, jurisdiction)) else None,
         "breached": case.breached,
         "breached_by": sorted({t.agency or COORDINATORS for t in case.timeline if t.type == ev.SLA_BREACHED}),

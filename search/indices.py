@@ -36,6 +36,8 @@ CASES_MAPPINGS: dict[str, Any] = {
         "submitted_at": {"type": "date"},
         "routed_at": {"type": "date"},
         "updated_at": {"type": "date"},
+        "closed_at": {"type": "date"},  # closed, rejected or merged: when (the retention of personal data runs from it)
+        "erased_at": {"type": "date"},  # its personal data erased (README, "Personal data")
         "due_at": {"type": "date"},  # the nearest deadline among running clocks: what queues sort by
         "breached": {"type": "boolean"},  # a deadline of the case was missed (the supervisor's queue)
         "breached_by": {"type": "keyword"},  # whose deadlines were missed: agencies ("coordinators": dispatch)

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from config.settings import Settings
 from domain.jurisdiction import Jurisdiction
@@ -32,6 +34,28 @@ from stream_processors.faust_adapter import AduanApp, check_faust_internals
 from stream_processors.metrics import WorkerMetrics
 from stream_processors.sla_timer import AlarmFollower, AlarmIndex, SlaTimer
 from stream_processors.watchdog import Watchdog
+
+log = logging.getLogger(__name__)
+
+
+class Job(Protocol):
+    """A scheduled job of the worker (the retention of personal data, aduan/privacy.py): run every `every_s`
+    on the leader worker of the app alone."""
+
+    every_s: float
+
+    def __call__(self) -> Awaitable[object]: ...
+
+
+def register_job(app, job: Job, name: str) -> Callable:
+    @app.timer(interval=job.every_s, on_leader=True, name=name)
+    async def run_job() -> None:
+        try:
+            await job()
+        except Exception:  # a faust timer that raises is never run again: log, and try at the next run
+            log.exception("the worker's job %s failed; it runs again in %.0f s", name, job.every_s)
+
+    return run_job
 
 
 @dataclass
@@ -51,9 +75,9 @@ class Worker:
 
 
 def build_worker(settings: Settings, jurisdiction: Jurisdiction, role: str = "all", *,
-                 sla_timer: bool = True, sealer: Sealer | None = None) -> Worker:
+                 sla_timer: bool = True, sealer: Sealer | None = None, jobs: Sequence[Job] = ()) -> Worker:
     """`sealer`: how records' personal fields are sealed and opened (producers/sealing.py); by default with the
-    data keys of the settings' accounts database."""
+    data keys of the settings' accounts database. `jobs`: run on a timer by the leader worker."""
     if role not in ROLES:
         raise ValueError(f"unknown worker role {role!r}: one of {', '.join(ROLES)}")
     check_faust_internals()
@@ -87,6 +111,8 @@ def build_worker(settings: Settings, jurisdiction: Jurisdiction, role: str = "al
                  follower=follower).register()
     if role in ("all", "projection"):
         ProjectionAgent(settings, jurisdiction, topics.events, dead_letters, metrics, sealer).register(app)
+    for job in jobs:
+        register_job(app, job, f"{type(job).__name__}")
     FetchWatch(app).register()
     Watchdog(app, settings.worker_stall_timeout_s).register()
     metrics.register(app, settings.api_host, settings.worker_metrics_port,

@@ -61,6 +61,7 @@ def officer_view(case: Case, actor: Actor, jurisdiction: Jurisdiction, photo_url
         district=c.district, address=c.address, lat=c.lat, lon=c.lon, title=c.title, description=c.description,
         channel=c.channel, anonymous=c.anonymous, confidential=c.confidential,
         reporter=None if c.anonymous else ReporterContact(**c.reporter.model_dump()),
+        personal_data_erased_at=case.erased_at,
         agency=AgencyRef(code=agency.code, name=agency.name) if agency else None, assignee=case.assignee,
         submitted_at=case.submitted_at, updated_at=case.updated_at, resolution=case.resolution,
         rating=case.rating, rating_comment=case.rating_comment, reopen_count=case.reopen_count,
