@@ -2,7 +2,8 @@
 contact details, a question and the citizen's answer, a resolution and a rating comment, and a malformed
 message carrying a phone number, no raw record of `complaints.submitted`, `cases.commands`, `cases.events`,
 the case worker's changelog topics or the dead-letter topic contains any of them; the staff view, read
-through the projection, shows them all."""
+through the projection, shows them all. The one text in clear is the public record's, recorded at the
+resolution so that it outlives an erasure: scrubbed, exactly as the public index shows it."""
 
 from __future__ import annotations
 
@@ -19,6 +20,23 @@ from tests.integration.test_lifecycle import Case, headers
 from tests.support import topic_records, wait_for
 
 pytestmark = pytest.mark.integration
+
+
+def without_public_texts(value: bytes) -> tuple[bytes, list[dict]]:
+    """A record's value without the public record's texts (`payload.public` of an event, `published_text` of the
+    case state), and those texts."""
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return value, []
+    if not isinstance(data, dict):
+        return value, []
+    texts = []
+    if isinstance(data.get("payload"), dict) and "public" in data["payload"]:
+        texts.append(data["payload"].pop("public"))
+    if data.get("published_text"):
+        texts.append(data.pop("published_text"))
+    return json.dumps(data).encode(), texts
 
 
 def test_no_record_of_the_log_holds_personal_data_in_clear(client, es, stack):
@@ -52,18 +70,29 @@ def test_no_record_of_the_log_holds_personal_data_in_clear(client, es, stack):
     wait_for(dead_lettered, "the malformed message in the dead-letter topic", timeout_s=60)
     personal = [name, email, phone, phone.replace(" ", ""), address, description, question, answer, resolution,
                 comment, marker, f"Lampu mati {run}", "-3.7912", "102.2634"]
+    contact = [name, email, phone, phone.replace(" ", ""), address, answer, comment, marker, "-3.7912", "102.2634",
+               "Siti"]
+    public = wait_for(lambda: es.get(index=stack.indices.public_cases, id=case.id)["_source"], "the public record")
+    published: list[dict] = []
     seen: dict[str, int] = {}
     for topic in topics:
         for record in topic_records(stack.kafka_bootstrap, topic):
             if topic == stack.topics.submissions and (record.value or b"").startswith(b"bukan JSON"):
                 continue  # written by this test, as a client outside Aduan: only its dead letter is Aduan's
-            raw = (record.key or b"") + b"\0" + (record.value or b"")
+            value, texts = without_public_texts(record.value or b"")
+            published += texts
+            raw = (record.key or b"") + b"\0" + value
             if case.id.encode() in raw or run.encode() in raw:
                 seen[topic] = seen.get(topic, 0) + 1
             found = [p for p in personal if p.encode() in raw]
             assert not found, f"{topic} holds {found} in clear: {raw[:300]!r}"
     # The records read are the case's own, in every topic (the check above is not about empty topics).
     assert set(seen) == set(topics), seen
+    # The public texts in clear: the case.resolved event's, and the case state's copy of them; the public
+    # record's own, scrubbed (no contact, no name), and nothing beside.
+    assert published and all(p["description"] == public["description"] and p["resolution"] == public["resolution"]
+                             and p["title"] == public["title"] for p in published), published
+    assert not [c for c in contact if c in json.dumps(published)]
     # The refused message would sit base64-encoded in a dead letter, where the search above cannot see it: its
     # record must carry it sealed, and nothing of it beside.
     letters = [json.loads(r.value) for r in topic_records(stack.kafka_bootstrap, stack.topics.dead_letter)

@@ -173,3 +173,34 @@ def test_a_batchs_keys_are_read_ahead_in_one_go(tmp_path):
     queries.clear()
     assert all(reader.keys.key_for(case_id) == key for case_id, key in made.items())
     assert queries == []  # every one from the cache
+
+
+def test_a_destroyed_key_is_gone_for_every_store_and_never_made_again(tmp_path):
+    from aduan.bootstrap import ensure_accounts_schema
+    from config.connections import engine_for
+    from config.settings import Settings
+    from producers.sealing import KeyErased
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/accounts.db")
+    ensure_accounts_schema(settings)  # migrations 0007 and 0008: a key may be NULL
+    engine = engine_for(settings.database_url)
+    here, elsewhere, fresh = SqlDataKeys(engine), SqlDataKeys(engine, ttl_s=0.0), SqlDataKeys(engine)
+    key = here.key_for(CASE, create=True)
+    assert elsewhere.key_for(CASE) == key
+    sealed = Sealer(here).event_bytes(submission_event(CASE, complaint(), T0))
+
+    assert here.erase(CASE) is True
+    for store in (here, elsewhere, fresh):  # this process at once; another once its copy expired; a new one
+        with pytest.raises(KeyErased):
+            store.key_for(CASE)
+        with pytest.raises(KeyErased):
+            store.key_for(CASE, create=True)
+    opened = Sealer(fresh).event_from(sealed).payload["complaint"]
+    assert opened["description"] == "[dihapus]" and opened["reporter"] == {} and opened["lat"] is None
+    assert not [s for s in SECRETS if s in orjson.dumps(opened).decode()]
+    assert here.erase(CASE) is False  # erased before: nothing more to destroy
+
+    never = "BKL-NEVER-NEVER"
+    assert fresh.erase(never) is False  # no key yet: none will ever be made
+    with pytest.raises(KeyErased):
+        here.key_for(never, create=True)
