@@ -42,6 +42,9 @@ privacy_cli = typer.Typer(help="Personal data (UU PDP): access request exports, 
                           "photos.",
                           no_args_is_help=True)
 cli.add_typer(privacy_cli, name="privacy")
+sla_cli = typer.Typer(help="SLA clocks in working time: deadlines as the case agent computes them.",
+                      no_args_is_help=True)
+cli.add_typer(sla_cli, name="sla")
 
 Services = Annotated[
     list[str] | None,
@@ -547,6 +550,60 @@ def privacy_sweep_photos(
     except SweepRefused as exc:
         raise _fail(f"sweep refused: {exc}") from None
     typer.echo(result.summary())
+
+
+class ClockName(StrEnum):
+    dispatch = "dispatch"
+    response = "response"
+    resolution = "resolution"
+
+
+@sla_cli.command("deadline")
+def sla_deadline(
+    start: Annotated[str, typer.Option("--start", help="when the clock starts: ISO 8601 with its offset, e.g. "
+                                                       "2026-08-11T10:00:00+07:00")],
+    working_days: Annotated[int | None, typer.Option("--working-days", min=1, max=365,
+                                                     help="N working days (default: the policy's)")] = None,
+    category: Annotated[str | None, typer.Option("--category", help="a category code: its policy's rule (e.g. "
+                                                                    "its calendar-day cap) applies")] = None,
+    clock: Annotated[ClockName, typer.Option("--clock", help="which clock of the policy")] = ClockName.resolution,
+) -> None:
+    """Print when a clock started at --start falls due under the jurisdiction's SLA policy (ADUAN_JURISDICTION_FILE):
+    first the deadline, an ISO 8601 local timestamp, then each day it skipped (weekends, public holidays, cuti
+    bersama, the jurisdiction's own days off), by name. The day the clock starts never counts."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from domain.jurisdiction import ClockPolicy
+    from domain.sla import calendar_for, deadline
+
+    try:
+        started = datetime.fromisoformat(start)
+    except ValueError:
+        raise _fail(f"--start {start!r} is not an ISO 8601 time (e.g. 2026-08-11T10:00:00+07:00)") from None
+    if started.tzinfo is None:
+        raise _fail(f"--start {start!r} has no offset: add it (+07:00 for WIB)")
+    if category is None and working_days is None:
+        raise _fail("give --working-days N, or --category CODE for that category's policy")
+    jurisdiction = load_jurisdiction(Settings().jurisdiction_file)
+    if category is not None and jurisdiction.category(category) is None:
+        raise _fail(f"unknown category {category!r}: one of {', '.join(c.code for c in jurisdiction.categories)}")
+    policy = jurisdiction.sla.clock(clock.value, category) if category else ClockPolicy(working_days=working_days)
+    if working_days is not None:
+        policy = policy.model_copy(update={"working_days": working_days, "seconds": None})
+    due = deadline(jurisdiction, started, policy)
+    zone = ZoneInfo(jurisdiction.timezone)
+    typer.echo(due.astimezone(zone).isoformat())
+    rule = (f"{policy.seconds} s" if policy.seconds is not None else f"{policy.working_days} hari kerja / working "
+            "days, the day it starts not counted")
+    if policy.max_calendar_days is not None:
+        rule += f", at most {policy.max_calendar_days} calendar days"
+    typer.echo(f"rule: {rule} ({jurisdiction.timezone}, {jurisdiction.sla.day_start:%H:%M}-"
+               f"{jurisdiction.sla.day_end:%H:%M})")
+    skipped = calendar_for(jurisdiction).skipped_days(started.astimezone(zone).date(), due.astimezone(zone).date())
+    typer.echo(f"skipped: {len(skipped)} day(s)")
+    for day, local, english in skipped:
+        typer.echo(f"  {day.isoformat()}  {local} / {english}")
 
 
 class WorkerRole(StrEnum):

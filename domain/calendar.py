@@ -139,6 +139,33 @@ class WorkingCalendar:
             cached = self._off[year] = (off, frozenset(off))
         return cached
 
+    def skipped_days(self, first: date, last: date) -> list[tuple[date, str, str]]:
+        """Each day in [first, last] that is not a working day, with why, in Indonesian and in English: the
+        weekend, a public holiday or a cuti bersama by its name (the `holidays` library's), or a day off of the
+        jurisdiction's own. For people (`aduan sla deadline`): the counting above never needs the names."""
+        named: dict[date, tuple[str, str]] = {}
+        if self._country is not None:
+            years = range(first.year, last.year + 1)
+            local, english = (holidays_lib.country_holidays(self._country, categories=self._categories, years=years,
+                                                            language=language) for language in ("id", "en_US"))
+            named = {d: (local[d], english.get(d, local[d])) for d in local}
+        weekdays = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+        out = []
+        day = first
+        while day <= last:
+            if not self.is_working_day(day):
+                if day.weekday() not in self._working_days:
+                    why = (f"{weekdays[day.weekday()]}, akhir pekan", f"{day:%A}, weekend")
+                    if day in named:
+                        why = (f"{why[0]}; {named[day][0]}", f"{why[1]}; {named[day][1]}")
+                elif day in named:
+                    why = named[day]
+                else:
+                    why = ("libur daerah (berkas yurisdiksi)", "day off of the jurisdiction file")
+                out.append((day, *why))
+            day += _DAY
+        return out
+
     def _days_off(self, first: date, last: date) -> int:
         """How many days off fall on a working weekday in [first, last]."""
         count = 0

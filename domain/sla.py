@@ -76,6 +76,11 @@ def reply_deadline(case: Case, jurisdiction: Jurisdiction) -> datetime | None:
     return _due(calendar_for(jurisdiction), jurisdiction.sla.reply_window, case.resolved_at, timedelta(0))
 
 
+def deadline(jurisdiction: Jurisdiction, start: datetime, policy: ClockPolicy) -> datetime:
+    """When a clock of `policy` started at `start` falls due (no pause): what `aduan sla deadline` prints."""
+    return _due(calendar_for(jurisdiction), policy, start, timedelta(0))
+
+
 def _due(calendar: WorkingCalendar, policy: ClockPolicy, start: datetime, paused_for: timedelta) -> datetime:
     if policy.seconds is not None:  # plain time, for tests and drills: pauses count as elapsed time too
         due = start + timedelta(seconds=policy.seconds) + paused_for

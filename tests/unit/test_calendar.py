@@ -388,3 +388,17 @@ def test_pauses_take_off_no_more_than_their_union(start, span, pauses):
         cursor = max(cursor, hi)
     gaps += CAL.working_time_between(cursor, end)
     assert left == gaps
+
+
+def test_skipped_days_name_weekends_holidays_and_the_jurisdictions_own_days_off():
+    from domain.calendar import WorkingCalendar
+
+    calendar = WorkingCalendar("Asia/Jakarta", holidays=[date(2026, 8, 20)],
+                               holiday_categories=("public", "government"))
+    assert calendar.skipped_days(date(2026, 8, 14), date(2026, 8, 21)) == [
+        (date(2026, 8, 15), "Sabtu, akhir pekan", "Saturday, weekend"),
+        (date(2026, 8, 16), "Minggu, akhir pekan", "Sunday, weekend"),
+        (date(2026, 8, 17), "Hari Kemerdekaan Republik Indonesia", "Independence Day"),
+        (date(2026, 8, 20), "libur daerah (berkas yurisdiksi)", "day off of the jurisdiction file"),
+    ]
+    assert calendar.skipped_days(date(2026, 8, 18), date(2026, 8, 19)) == []
