@@ -512,8 +512,8 @@ def privacy_due(
     limit: Annotated[int, typer.Option("--limit", min=1, max=10000, help="at most this many cases")] = 1000,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON array on standard output")] = False,
 ) -> None:
-    """List the cases whose personal data the retention rule erases now (a dry run of the worker's retention
-    job): closed, rejected or merged more than ADUAN_PERSONAL_DATA_RETENTION_DAYS ago, oldest first."""
+    """List what the worker's retention job would do now (a dry run): the erasures that stopped half-way, then
+    the cases closed, rejected or merged more than ADUAN_PERSONAL_DATA_RETENTION_DAYS ago, oldest first."""
     import asyncio
     import json
 
@@ -527,10 +527,13 @@ def privacy_due(
     if as_json:
         typer.echo(json.dumps(due, ensure_ascii=False, indent=2))
         return
-    typer.echo(f"{len(due)} case(s) due for erasure (closed over {settings.personal_data_retention_days} days "
-               "ago)", err=True)
+    typer.echo(f"{len(due)} case(s): erasures to finish, then cases closed over "
+               f"{settings.personal_data_retention_days} days ago", err=True)
     for case in due:
-        typer.echo(f"{case['tracking_id']:16} {case['status']:9} closed {case['closed_at']}")
+        if case["erasure"] == "unfinished":
+            typer.echo(f"{case['tracking_id']:16} unfinished: its key is destroyed, the index does not show it")
+        else:
+            typer.echo(f"{case['tracking_id']:16} {case['status']:9} closed {case['closed_at']}")
 
 
 @privacy_cli.command("sweep-photos")

@@ -6,11 +6,13 @@ The export reads the case as the officer workspace does, from the `cases` index 
 whole case state, rebuilt from the log), the photo files from the media folder, and the case's audit trail;
 it records itself (`privacy.export`) before anything is handed out, so no export goes unrecorded.
 
-An erasure (`Eraser.erase`) goes in the one order that leaves nothing readable whatever step fails: record it
-(`privacy.erase`), destroy the case's data key (every personal field in Kafka is then unreadable for good), delete
-its photos and idempotency keys, and send the `erase_personal_data` command, from which the case agent records
-`case.personal_data_erased` and the projections rewrite the case as erased. Each step may be done again: an
-erasure that stopped half-way is finished by running it again.
+An erasure (`Eraser.erase`) goes in this order: read the case (its public texts, if none are recorded), record
+the erasure (`privacy.erase`), destroy the case's data key (every personal field in Kafka is then unreadable for
+good), delete its photos and idempotency keys, send the `erase_personal_data` command (from which the case agent
+records `case.personal_data_erased` and the projections rewrite the case as erased), and drop the case from
+older copies of the `cases` index. Until the command is through, the views still show what the index holds:
+each step may be done again, so an erasure that stopped half-way is finished by running it again, or by the
+retention job, which looks for destroyed keys whose case the index does not show erased (`unfinished`).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from domain.case import FINAL, Case
 from domain.commands import ErasePersonalData
 from domain.events import Actor
 from domain.ids import normalize_case_id
-from domain.public import publishable
+from domain.public import public_texts, publishable
 from producers.intake import CommandSender
 from producers.kafka import EventProducer
 from producers.sealing import Sealer, SqlDataKeys
@@ -206,17 +208,23 @@ async def sweep_photos(settings: Settings, dry_run: bool, say) -> Any:
 
 # -- erasure ------------------------------------------------------------------------------------------
 
+ERASED_KEY = "erased"  # what keys.erase said: a key destroyed now
+PENDING_WINDOW = timedelta(days=30)  # unfinished erasures are looked for among keys destroyed this recently
+PENDING_GRACE = timedelta(minutes=2)  # ... and not before the workers had time to show them
+
 
 @dataclass(frozen=True)
 class Erased:
     case_id: str
-    key_destroyed: bool  # False: destroyed before (the erasure is being finished), or the case never had one
+    key: Literal["destroyed", "destroyed before", "none"]  # none: the case never had one (its log is in clear)
     photos_deleted: int
     shown: bool  # the cases index shows the case erased (False: not yet; the workers will)
 
     def summary(self) -> str:
-        return (f"{self.case_id}: data key {'destroyed' if self.key_destroyed else 'destroyed before'}, "
-                f"{self.photos_deleted} photo(s) deleted, "
+        key = {"destroyed": "data key destroyed", "destroyed before": "data key destroyed before",
+               "none": "no data key (a case logged before sealing: its records in Kafka stay readable there, "
+                       "README \"Erasure\")"}[self.key]
+        return (f"{self.case_id}: {key}, {self.photos_deleted} photo(s) deleted, "
                 + ("the cases index shows it erased" if self.shown else
                    "the erasure is on Kafka; the cases index will show it once the workers have read it"))
 
@@ -240,21 +248,65 @@ class Eraser:
         await asyncio.to_thread(self._producer.close)
         self._engine.dispose()
 
+    def check_media(self) -> None:
+        """The photos must be reachable from here, or an erasure would leave them behind unnoticed."""
+        if not self.photos.root.is_dir():
+            raise PrivacyError(f"the media folder {self.photos.root} (ADUAN_MEDIA_DIR) is not here: erase where "
+                               "the photos are stored (the API's host or pod)")
+
     async def erase(self, case_id: str, actor: str, reason: str, basis: Literal["request", "retention"],
                     detail: str, wait_s: float = 0.0, now: datetime | None = None) -> Erased:
         now = now or datetime.now(UTC)
+        self.check_media()
+        case = await self._case(case_id)  # read before the key goes: the public texts, if none are recorded
         await asyncio.to_thread(self.audit.record, actor, ERASE, case_id, reason, detail, now)
-        destroyed = await asyncio.to_thread(self.keys.erase, case_id)
+        had = await asyncio.to_thread(self.keys.key_state, case_id)
+        await asyncio.to_thread(self.keys.erase, case_id)
         photos = await asyncio.to_thread(self.photos.delete_case, case_id)
         await asyncio.to_thread(self._forget_submission, case_id)
+        await self._announce(case_id, case, RETENTION if basis == RETENTION else actor, basis, now)
+        await self._drop_stale_copies(case_id)
+        shown = await self._shown_erased(case_id, wait_s)
+        key = {"live": "destroyed", "erased": "destroyed before", "none": "none"}[had]
+        log.info("personal data of %s erased (%s): data key %s, %d photo(s)", case_id, basis, key, photos)
+        return Erased(case_id, key, photos, shown)  # type: ignore[arg-type]
+
+    async def finish(self, case_id: str, now: datetime | None = None) -> None:
+        """An erasure whose command never went through (the key is gone, the index does not show it): the
+        command again (the same id: decided once however often it is sent)."""
+        await self._announce(case_id, await self._case(case_id), RETENTION, RETENTION, now or datetime.now(UTC))
+        await self._drop_stale_copies(case_id)
+
+    async def _case(self, case_id: str) -> Case | None:
+        try:
+            found = await self._es.get(index=self.settings.indices.cases, id=case_id, realtime=True)
+        except NotFoundError:
+            return None
+        return case_from_document(found["_source"])
+
+    async def _announce(self, case_id: str, case: Case | None, actor: str, basis: str, now: datetime) -> None:
+        public = public_texts(case) if case is not None and publishable(case) and case.published_text is None \
+            and case.erased_at is None else None
         role = "system" if basis == RETENTION else "admin"
         # One id per case: the same erasure sent again (finished after a failure) is decided once.
         await self._sender.send(ErasePersonalData(command_id=f"erase-{case_id}", case_id=case_id,
-                                                  actor=Actor(role=role, id=actor), issued_at=now, basis=basis))
-        shown = await self._shown_erased(case_id, wait_s)
-        log.info("personal data of %s erased (%s): key %s, %d photo(s)", case_id, basis,
-                 "destroyed" if destroyed else "destroyed before", photos)
-        return Erased(case_id, destroyed, photos, shown)
+                                                  actor=Actor(role=role, id=actor), issued_at=now, basis=basis,
+                                                  public=public))
+
+    async def _drop_stale_copies(self, case_id: str) -> None:
+        """Older concrete indices of the `cases` alias (kept by a rebuild without --delete-old) hold the case as
+        it was: its document goes from them. Newer ones (a rebuild under way) are rebuilt from the log, erased."""
+        alias = self.settings.indices.cases
+        try:
+            current = await self._es.indices.get_alias(name=alias)
+            found = await self._es.indices.get(index=f"{alias}-v*", allow_no_indices=True, ignore_unavailable=True)
+        except NotFoundError:
+            return
+        newest = max((_version(name) for name in current), default=0)
+        for name in found:
+            if name not in current and 0 < _version(name) < newest:
+                with contextlib.suppress(NotFoundError):
+                    await self._es.delete(index=name, id=case_id, refresh=False)
 
     def _forget_submission(self, case_id: str) -> None:
         """The idempotency keys of the case's submission (a hash of its content, among them) go too."""
@@ -287,6 +339,23 @@ class Eraser:
         return [{"tracking_id": h["_source"]["case_id"], "status": h["_source"]["status"],
                  "closed_at": h["_source"]["closed_at"]} for h in found["hits"]["hits"]]
 
+    async def unfinished(self, now: datetime | None = None) -> list[str]:
+        """Erasures begun but not seen through: a key destroyed (in the last PENDING_WINDOW, at least
+        PENDING_GRACE ago) of a case the index does not show erased."""
+        now = now or datetime.now(UTC)
+        ids = await asyncio.to_thread(self.keys.erased_between, now - PENDING_WINDOW, now - PENDING_GRACE)
+        out = []
+        for start in range(0, len(ids), 500):
+            found = await self._es.mget(index=self.settings.indices.cases, ids=ids[start:start + 500],
+                                        source_includes=["erased_at"], realtime=True)
+            out += [d["_id"] for d in found["docs"] if d.get("found") and not d["_source"].get("erased_at")]
+        return out
+
+
+def _version(index: str) -> int:
+    number = index.rsplit("-v", 1)[-1]
+    return int(number) if number.isdigit() else 0
+
 
 async def erase_case(settings: Settings, tracking_id: str, actor: str, reason: str, wait_s: float,
                      audit: AuditLog | None = None) -> Erased:
@@ -302,10 +371,12 @@ async def erase_case(settings: Settings, tracking_id: str, actor: str, reason: s
 
 
 async def due_cases(settings: Settings, limit: int) -> list[dict[str, Any]]:
-    """`aduan privacy due`: what the retention job would erase now."""
+    """`aduan privacy due`: what the retention job would do now: erasures to finish, then cases due."""
     eraser = Eraser(settings)
     try:
-        return await eraser.due(limit=limit)
+        unfinished = [{"tracking_id": case_id, "status": None, "closed_at": None, "erasure": "unfinished"}
+                      for case_id in await eraser.unfinished()]
+        return unfinished + [{**case, "erasure": "due"} for case in await eraser.due(limit=limit)]
     except Exception as exc:  # noqa: BLE001 - said in plain words by the command
         raise PrivacyError(f"the cases index {settings.indices.cases} could not be searched at "
                            f"{settings.es_url}: {exc}") from None
@@ -314,8 +385,10 @@ async def due_cases(settings: Settings, limit: int) -> list[dict[str, Any]]:
 
 
 class RetentionJob:
-    """The worker's retention job (README, "Personal data"): each run erases the cases that are due, at most
-    ADUAN_RETENTION_BATCH of them, the same way as `aduan privacy erase`. Registered on the leader worker only."""
+    """The worker's retention job (README, "Personal data"): each run finishes the erasures that stopped half-way,
+    then erases the cases that are due, at most ADUAN_RETENTION_BATCH of them, the same way as `aduan privacy
+    erase`. A case that fails is logged and left for the next run; the others go on. Registered on the leader
+    worker only."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -324,15 +397,27 @@ class RetentionJob:
     async def __call__(self) -> int:
         days = self.settings.personal_data_retention_days
         eraser = await asyncio.to_thread(Eraser, self.settings)  # opens the database: off the worker's loop
-        erased = 0
+        erased = failed = 0
         try:
+            eraser.check_media()
+            for case_id in await eraser.unfinished():
+                try:
+                    await eraser.finish(case_id)
+                except Exception:  # noqa: BLE001 - this case at the next run; the others now
+                    failed += 1
+                    log.exception("retention: the erasure of %s could not be finished", case_id)
             for case in await eraser.due():
-                await eraser.erase(case["tracking_id"], RETENTION,
-                                   f"retention: {case['status']} at {case['closed_at']}, kept {days} days",
-                                   RETENTION, "worker retention job")
-                erased += 1
+                try:
+                    await eraser.erase(case["tracking_id"], RETENTION,
+                                       f"retention: {case['status']} at {case['closed_at']}, kept {days} days",
+                                       RETENTION, "worker retention job")
+                    erased += 1
+                except Exception:  # noqa: BLE001 - this case at the next run; the others now
+                    failed += 1
+                    log.exception("retention: the personal data of %s could not be erased", case["tracking_id"])
         finally:
             await eraser.close()
-            if erased:
-                log.info("retention: personal data of %d case(s) erased (closed over %d days ago)", erased, days)
+            if erased or failed:
+                log.info("retention: personal data of %d case(s) erased (closed over %d days ago), %d failed",
+                         erased, days, failed)
         return erased

@@ -113,6 +113,12 @@ def _acknowledged(case: Case, e: Event) -> dict[str, Any]:
             "assignee": case.assignee or e.actor.id}
 
 
+def _published(e: Event) -> PublishedText | None:
+    """The public texts an event records in clear (`public`: a resolution's, or an erasure's for a case resolved
+    before resolutions recorded them)."""
+    return PublishedText.model_validate(e.payload["public"]) if isinstance(e.payload.get("public"), dict) else None
+
+
 def _citizen_replied(case: Case, e: Event) -> dict[str, Any]:
     back = case.status is Status.WAITING_ON_CITIZEN
     return {"status": Status.IN_PROGRESS} if back else {}
@@ -127,10 +133,8 @@ _APPLY: dict[str, Callable[[Case, Event], dict[str, Any]]] = {
     ev.CASE_NOTE_ADDED: lambda c, e: {},
     ev.CASE_RETURNED: lambda c, e: {"status": Status.RECEIVED, "agency": None, "assignee": None,
                                     "routed_at": None, "acknowledged_at": None},
-    ev.CASE_RESOLVED: lambda c, e: {"status": Status.RESOLVED, "resolution": e.payload["resolution"],
-                                    "resolved_at": e.occurred_at,
-                                    "published_text": PublishedText.model_validate(e.payload["public"])
-                                    if isinstance(e.payload.get("public"), dict) else None},
+    ev.CASE_RESOLVED: lambda c, e: {"status": Status.RESOLVED, "resolution": e.payload.get("resolution", ERASED),
+                                    "resolved_at": e.occurred_at, "published_text": _published(e)},
     ev.CASE_REASSIGNED: lambda c, e: {"assignee": e.payload["assignee"]},
     ev.CITIZEN_REPLIED: _citizen_replied,
     ev.CASE_CLOSED: lambda c, e: {"status": Status.CLOSED, "closed_at": e.occurred_at,
@@ -139,7 +143,7 @@ _APPLY: dict[str, Callable[[Case, Event], dict[str, Any]]] = {
                                   else c.sla_fired},
     ev.CASE_REOPENED: lambda c, e: {"status": Status.REOPENED, "reopen_count": c.reopen_count + 1,
                                     "resolution": None, "resolved_at": None},
-    ev.CASE_REJECTED: lambda c, e: {"status": Status.REJECTED, "rejection_reason": e.payload["reason"],
+    ev.CASE_REJECTED: lambda c, e: {"status": Status.REJECTED, "rejection_reason": e.payload.get("reason", ERASED),
                                     "refer_to": e.payload.get("refer_to"), "closed_at": e.occurred_at},
     ev.CASE_MERGED: lambda c, e: {"status": Status.MERGED, "merged_into": e.payload["into"],
                                   "closed_at": e.occurred_at},
@@ -150,11 +154,12 @@ _APPLY: dict[str, Callable[[Case, Event], dict[str, Any]]] = {
     ev.SLA_WARNING: lambda c, e: {"sla_fired": (*c.sla_fired, e.payload["alarm"])},
     ev.SLA_BREACHED: lambda c, e: {"sla_fired": (*c.sla_fired, e.payload["alarm"])},
     ev.SLA_ESCALATED: lambda c, e: {"sla_fired": (*c.sla_fired, e.payload["alarm"]), "escalated": True},
-    ev.CASE_PERSONAL_DATA_ERASED: lambda c, e: {"erased_at": c.erased_at or e.occurred_at},
+    ev.CASE_PERSONAL_DATA_ERASED: lambda c, e: {"erased_at": c.erased_at or e.occurred_at,
+                                                "published_text": c.published_text or _published(e)},
 }
 
 # The payload field an event's timeline entry shows as its text.
-_TEXT_FIELD = {
+TEXT_FIELD = {
     ev.CASE_REPLIED: "message", ev.CITIZEN_REPLIED: "message", ev.CASE_INFO_REQUESTED: "question",
     ev.CASE_NOTE_ADDED: "text", ev.CASE_RESOLVED: "resolution", ev.CASE_RETURNED: "reason",
     ev.CASE_REOPENED: "reason", ev.CASE_REJECTED: "reason", ev.COMMAND_REJECTED: "reason",
@@ -188,7 +193,7 @@ def apply(case: Case | None, event: Event) -> Case:
     entry = TimelineEntry(
         seq=event.seq, type=event.type, occurred_at=event.occurred_at, actor=event.actor, status=case.status,
         agency=case.agency,
-        text=event.payload.get(_TEXT_FIELD.get(event.type, ""), None), public=event.type in ev.PUBLIC_TYPES,
+        text=event.payload.get(TEXT_FIELD.get(event.type, ""), None), public=event.type in ev.PUBLIC_TYPES,
         command_id=command_id,
     )
     # An erasure is no news of the case: its last change (shown in public) stays what it was.

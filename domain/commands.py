@@ -6,7 +6,7 @@ Each command carries a `command_id` chosen by its sender: the same id twice chan
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -135,6 +135,9 @@ class ErasePersonalData(_Command):
 
     type: Literal["erase_personal_data"] = "erase_personal_data"
     basis: Literal["request", "retention"]  # a data subject's (or an authority's) request; the retention rule
+    # The public record's scrubbed texts (domain.public.public_texts), for a published case that has none
+    # recorded (resolved before they were): read before the key was destroyed, kept from then on.
+    public: dict[str, Any] | None = None
 
 
 Command = Annotated[

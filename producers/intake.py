@@ -38,6 +38,10 @@ class Intake:
             return case_id_for_request(self._prefix, idempotency_key)
         return case_id_from_bytes(self._prefix, os.urandom(8))
 
+    def erased(self, case_id: str) -> bool:
+        """Whether the case of this id had its personal data erased (a submission sent again long after)."""
+        return self._sealer.erased(case_id)
+
     async def submit(self, case_id: str, complaint: Complaint, now: datetime | None = None) -> Receipt:
         """Returns once Kafka confirmed the submission; raises `NotConfirmed` otherwise."""
         receipt = Receipt(case_id, submission_event(case_id, complaint, now or datetime.now(UTC)))

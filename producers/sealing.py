@@ -41,7 +41,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, get_args
 
 import orjson
 from cryptography.exceptions import InvalidTag
@@ -49,8 +49,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Column, DateTime, Engine, LargeBinary, MetaData, String, Table, select, update
 from sqlalchemy.exc import IntegrityError
 
+from domain.case import TEXT_FIELD
+from domain.commands import Command
 from domain.erasure import ERASED, erased_value
-from domain.events import CASE_PERSONAL_DATA_ERASED, Event
+from domain.events import CASE_PERSONAL_DATA_ERASED, CASE_REJECTED, Event
 
 SEALED = "sealed"
 VERSION = 1
@@ -59,6 +61,17 @@ COMPLAINT_FIELDS = ("reporter", "address", "lat", "lon", "title", "description",
 STATE_FIELDS = ("resolution", "rating_comment", "rejection_reason", "refer_to")
 DEAD_LETTERS = "dead-letters"  # the key id of the dead-letter topic's records
 CACHE_TTL_S = 300.0  # a key read from the store is used this long, then read again (an erasure elsewhere shows)
+
+
+def _legacy_event_texts(event_type: object) -> tuple[str, ...]:
+    """The texts an event of `event_type` carries: what a part sealed before the names were kept in it
+    (`f`, 2026-12-06) held, so that it opens erased without a field missing."""
+    names = (TEXT_FIELD[event_type],) if event_type in TEXT_FIELD else ()
+    return (*names, "refer_to") if event_type == CASE_REJECTED else names
+
+
+_COMMAND_TEXTS = {model.model_fields["type"].default: tuple(n for n in model.model_fields if n in TEXT_FIELDS)
+                  for model in get_args(get_args(Command)[0])}  # Command: Annotated[A | B | ..., discriminator]
 
 
 class KeyMissing(Exception):
@@ -87,6 +100,9 @@ class DataKeys(Protocol):
 
     def forget(self, key_id: str) -> None:
         """Drop this process's copy of the key of `key_id` (its erasure was seen)."""
+
+    def is_erased(self, key_id: str) -> bool:
+        """Whether the key of `key_id` was destroyed, asked of the store itself (no cached copy)."""
 
 
 _data_keys = Table(
@@ -151,6 +167,25 @@ class SqlDataKeys:
     def forget(self, key_id: str) -> None:
         with self._lock:
             self._cache.pop(key_id, None)
+
+    def is_erased(self, key_id: str) -> bool:
+        erased = self._read(key_id) == _GONE
+        if erased:
+            self.forget(key_id)
+        return erased
+
+    def key_state(self, key_id: str) -> str:
+        """"live", "erased" or "none" (never made), read from the store."""
+        key = self._read(key_id)
+        return "none" if key is None else "erased" if key == _GONE else "live"
+
+    def erased_between(self, since: datetime, until: datetime) -> list[str]:
+        """The ids whose keys were destroyed in [since, until] (aware times)."""
+        naive = [t.astimezone(UTC).replace(tzinfo=None) for t in (since, until)]
+        with self.engine.connect() as connection:
+            return list(connection.execute(select(_data_keys.c.key_id).where(
+                _data_keys.c.key.is_(None), _data_keys.c.erased_at >= naive[0], _data_keys.c.erased_at <= naive[1])
+                .order_by(_data_keys.c.erased_at)).scalars())
 
     def prefetch(self, key_ids: Iterable[str]) -> None:
         """Read the keys of `key_ids` not in the cache, in one query per 500 (before a batch: then none of its
@@ -251,13 +286,16 @@ class Sealer:
         except (InvalidTag, KeyError, TypeError, ValueError, AttributeError) as exc:
             raise Unreadable(f"a sealed part of {key_id} ({context}) does not open") from exc
 
-    def _open_named(self, key_id: str, context: str, envelope: dict[str, Any]) -> dict[str, Any]:
-        """The fields of `envelope`, or each one it names as erased."""
+    def _open_named(self, key_id: str, context: str, envelope: dict[str, Any],
+                    legacy: tuple[str, ...] = ()) -> dict[str, Any]:
+        """The fields of `envelope`, or each one it names as erased (`legacy`: the names for a part sealed
+        before they were kept in it)."""
         opened = self.open(key_id, context, envelope)
         if opened is None:
             names = envelope.get("f") if isinstance(envelope, dict) else None
-            return {name: erased_value(name) for name in names if isinstance(name, str)} \
-                if isinstance(names, list) else {}
+            if not isinstance(names, list):
+                names = legacy
+            return {name: erased_value(name) for name in names if isinstance(name, str)}
         return opened
 
     def _open_complaint(self, key_id: str, context: str, complaint: dict[str, Any]) -> dict[str, Any]:
@@ -302,6 +340,11 @@ class Sealer:
         if forget is not None:
             forget(key_id)
 
+    def erased(self, key_id: str) -> bool:
+        """Whether `key_id`'s data key was destroyed (its case's personal data erased), asked of the key store
+        itself: an erasure made by another process a moment ago counts."""
+        return self.keys.is_erased(key_id)
+
     def seal_event(self, event: dict[str, Any]) -> dict[str, Any]:
         """A copy of `event` (its JSON form) with its personal fields sealed."""
         payload = dict(event["payload"])
@@ -320,7 +363,8 @@ class Sealer:
         payload = dict(event.get("payload") or {})
         context = f"event/{event.get('seq')}"
         if SEALED in payload:
-            payload.update(self._open_named(event["case_id"], context, payload.pop(SEALED)))
+            payload.update(self._open_named(event["case_id"], context, payload.pop(SEALED),
+                                            _legacy_event_texts(event.get("type"))))
         complaint = payload.get("complaint")
         if isinstance(complaint, dict) and SEALED in complaint:
             payload["complaint"] = self._open_complaint(event["case_id"], context + "/complaint", complaint)
@@ -346,7 +390,8 @@ class Sealer:
         envelope = command.pop(SEALED)
         if not isinstance(command.get("case_id"), str) or not isinstance(envelope, dict):
             raise ValueError("not a command: a sealed part without a case_id")
-        command.update(self._open_named(command["case_id"], f"command/{command.get('command_id')}", envelope))
+        command.update(self._open_named(command["case_id"], f"command/{command.get('command_id')}", envelope,
+                                        _COMMAND_TEXTS.get(command.get("type"), ())))
         return command
 
     # -- the case agent's state ------------------------------------------------------------------------
@@ -427,6 +472,9 @@ class MemoryDataKeys:
 
     def forget(self, key_id: str) -> None:
         pass
+
+    def is_erased(self, key_id: str) -> bool:
+        return key_id in self.keys and self.keys[key_id] is None
 
 
 def sealer_for(settings) -> Sealer:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import sys
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from kafka import KafkaProducer
+from sqlalchemy import text
 
 from aduan.bootstrap import bootstrap
 from api.accounts import AccountStore
@@ -173,6 +174,34 @@ def test_an_erasure_again_finishes_it_and_an_unknown_case_is_refused(world, stac
     assert unknown.returncode == 1 and "no case" in unknown.stderr
 
 
+def test_an_erasure_after_a_rebuild_drops_the_case_from_the_old_index_too(world, es, stack):
+    """A rebuild without --delete-old (the test above) keeps the old index, with each case as it was."""
+    case_id = world["open"].id
+    alias = stack.indices.cases
+    old = [name for name in es.indices.get(index=f"{alias}-v*") if name not in es.indices.get_alias(name=alias)]
+    assert old and all(es.exists(index=name, id=case_id) for name in old)
+    done = aduan(stack, "privacy", "erase", case_id, "--reason", REASON)
+    assert done.returncode == 0, done.stderr
+    assert not [name for name in old if es.exists(index=name, id=case_id)]
+
+
+def test_the_same_submission_after_its_case_was_erased_opens_a_new_case(client, es, stack):
+    run = uuid.uuid4().hex[:6]
+    body = {"category": "jalan-jembatan", "regency": "17.71", "district": "17.71.05",
+            "client_request_id": f"erased-again-{run}",
+            "description": f"Jalan {run} berlubang di depan rumah Bu Wulan, telepon {REPORTER['phone']}."}
+    first = client.post("/api/v1/complaints", json=body)
+    assert first.status_code == 202, first.text
+    case_id = first.json()["tracking_id"]
+    assert client.post("/api/v1/complaints", json=body).json()["tracking_id"] == case_id  # a retry: the same
+    wait_for(lambda: es.exists(index=stack.indices.cases, id=case_id), f"{case_id} indexed")
+    assert aduan(stack, "privacy", "erase", case_id, "--reason", REASON).returncode == 0
+    again = client.post("/api/v1/complaints", json=body)
+    assert again.status_code == 202, again.text
+    assert again.json()["tracking_id"] != case_id
+    assert client.post("/api/v1/complaints", json=body).json()["tracking_id"] == again.json()["tracking_id"]
+
+
 @pytest.fixture
 def retention(stack, tmp_path):
     """A world of its own whose worker erases a case as soon as it is closed, checking every 2 s."""
@@ -190,9 +219,15 @@ def test_the_retention_job_of_the_worker_erases_a_closed_case(retention, es, log
     worker = Process("retention-worker", [sys.executable, "-m", "aduan.cli", "worker"], settings_env(settings),
                      logs_dir)
     try:
-        closed, still_open = submit(settings, ["closed", "open"])
-        indexed = lambda: all(es.exists(index=settings.indices.cases, id=c) for c in (closed, still_open))  # noqa: E731
-        wait_for(indexed, "both cases indexed", timeout_s=90)
+        closed, still_open, half = submit(settings, ["closed", "open", "half-erased"])
+        indexed = lambda: all(es.exists(index=settings.indices.cases, id=c) for c in (closed, still_open, half))  # noqa: E731
+        wait_for(indexed, "the cases indexed", timeout_s=90)
+        # An erasure that stopped after destroying the key (its command never sent), a while ago.
+        engine = engine_for(settings.database_url)
+        assert SqlDataKeys(engine).erase(half) is True
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE data_keys SET erased_at = :at WHERE key_id = :id"),
+                               {"at": datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=5), "id": half})
         sealer = Sealer(SqlDataKeys(engine_for(settings.database_url)))
         reject = Reject(command_id=f"reject-{closed}", case_id=closed, actor=Actor(role="coordinator", id="kord"),
                         issued_at=datetime.now(UTC),
@@ -210,6 +245,8 @@ def test_the_retention_job_of_the_worker_erases_a_closed_case(retention, es, log
         assert doc["status"] == "rejected" and doc["rejection_reason"] == "[dihapus]"
         assert doc["complaint"]["description"] == "[dihapus]"
         assert es.get(index=settings.indices.cases, id=still_open)["_source"].get("erased_at") is None
+        wait_for(lambda: es.get(index=settings.indices.cases, id=half)["_source"].get("erased_at"),
+                 f"the retention job to finish the erasure of {half}", timeout_s=60)
         (entry,) = [e for e in entries(settings, closed) if e["action"] == "privacy.erase"]
         assert entry["actor"] == "retention" and entry["detail"] == "worker retention job"
         assert "rejected at" in entry["reason"]

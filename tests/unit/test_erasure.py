@@ -19,7 +19,7 @@ from domain.complaint import Complaint, Reporter
 from domain.erasure import ERASED
 from domain.events import Actor
 from domain.lifecycle import allowed_actions, decide, decide_submission
-from domain.public import public_record
+from domain.public import public_record, public_texts
 from domain.sla import case_metrics
 from producers.sealing import KeyErased, MemoryDataKeys, Sealer
 from tests.unit.test_lifecycle import CASE_ID, CITIZEN, COORDINATOR, FIELDS, OFFICER, STEP, T0, J, cmd
@@ -189,3 +189,63 @@ def test_erased_at_any_point_the_live_state_and_the_rebuilt_one_agree(steps, at,
     assert set(texts_of(case)) <= {ERASED}
     assert not [p for p in PERSONAL if p in case.model_dump_json(exclude={"published_text"})]
     assert agent.rebuilt() == case
+
+
+def legacy_bytes(sealer: Sealer, event) -> bytes:
+    """An event as the sealer of 2026-12-04 wrote it: every text field sealed, None ones too, and no names."""
+    data = event.model_dump(mode="json")
+    payload = dict(data["payload"])
+    texts = {n: payload.pop(n) for n in ("text", "message", "question", "resolution", "reason", "comment",
+                                         "refer_to") if n in payload}
+    if texts:
+        payload["sealed"] = {k: v for k, v in sealer.seal(CASE_ID, f"event/{data['seq']}", texts).items() if k != "f"}
+    if isinstance(payload.get("complaint"), dict):
+        complaint = dict(payload["complaint"])
+        personal = {n: complaint.pop(n) for n in ("reporter", "address", "lat", "lon", "title", "description",
+                                                  "attributes", "media_url")}
+        complaint["sealed"] = {k: v for k, v in sealer.seal(CASE_ID, f"event/{data['seq']}/complaint",
+                                                            personal).items() if k != "f"}
+        payload["complaint"] = complaint
+    return orjson.dumps({**data, "payload": payload})
+
+
+@pytest.mark.parametrize("last", ["accept", "reject"])
+def test_a_log_sealed_before_the_names_were_kept_opens_erased_without_a_field_missing(last):
+    """Records sealed by the sealer of 2026-12-04 name no fields and sealed None ones too: once the key is
+    destroyed each opens with the texts its type carries erased, and a rebuild neither fails nor shows any."""
+    keys = MemoryDataKeys()
+    sealer = Sealer(keys)
+    events = decide_submission(None, submission_event(CASE_ID, full_complaint(), T0), J, T0)
+    case = replay(events)
+    steps = [cmd(1, "reject", COORDINATOR, reason=f"Bukan wewenang, hubungi {PHONE}")] if last == "reject" else [
+        cmd(1, "acknowledge", OFFICER), cmd(2, "resolve", OFFICER, resolution=f"Lampu di {ADDRESS} diganti."),
+        cmd(3, "accept", CITIZEN, rating=5)]
+    for c in steps:
+        new = decide(case, c, J, T0)
+        events += new
+        case = replay(events)
+    log = [legacy_bytes(sealer, e) for e in events]
+    keys.erase(CASE_ID)
+    erasure = decide(case, cmd(9, "erase_personal_data", ADMIN, basis="request"), J, T0)
+    rebuilt = replay([sealer.event_from(v) for v in log] + erasure)
+    assert rebuilt.erased_at is not None and rebuilt.status == case.status
+    assert set(texts_of(rebuilt)) <= {ERASED}
+    assert not [p for p in PERSONAL if p in rebuilt.model_dump_json(exclude={"published_text"})]
+
+
+def test_a_case_resolved_before_public_texts_were_recorded_keeps_its_public_record_through_the_erasure():
+    """Its resolution recorded no `public`: the erasure carries the public texts, read before the key went."""
+    agent, before = closed_case()
+    now = T0 + timedelta(days=800)
+    events = [agent.sealer.event_from(v) for v in agent.log]
+    events = [e.model_copy(update={"payload": {k: v for k, v in e.payload.items() if k != "public"}})
+              for e in events]
+    old = replay(events)
+    assert old.published_text is None
+    shown = public_record(old, J, now)
+    agent.keys.erase(CASE_ID)
+    erasure = decide(old, cmd(900, "erase_personal_data", ADMIN, basis="request", public=public_texts(old)), J, now)
+    after = replay(events + erasure)
+    assert public_record(after, J, now) == shown
+    without = replay(events + decide(old, cmd(900, "erase_personal_data", ADMIN, basis="request"), J, now))
+    assert public_record(without, J, now)["description"] == ERASED  # what it would lose otherwise
