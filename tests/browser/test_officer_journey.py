@@ -83,3 +83,52 @@ def test_an_officer_works_a_case_from_the_queue_to_resolution(browser, client, e
     assert page.locator("#status").get_attribute("data-status") == "resolved"
     assert message in page.locator("ol.timeline").inner_text()
     page.close()
+
+
+def test_an_erased_case_in_the_browser_shows_no_personal_data_and_keeps_its_public_page(browser, client, es, stack,
+                                                                                         artifacts):
+    """After `aduan privacy erase`: the staff page says the reporter's data was erased and shows [dihapus] for
+    the texts; the public case page still shows the scrubbed record. Screenshots of both are kept."""
+    import subprocess
+    import sys
+
+    from tests.integration.test_lifecycle import Case, headers
+    from tests.support import settings_env
+
+    username, password = f"hapus-{uuid.uuid4().hex[:6]}", "Petugas-Jalan-Kota-2026"
+    store = AccountStore.from_settings(stack)
+    store.add(username, "officer", "PUPR-KOTA", password)
+    store.close()
+    marker = uuid.uuid4().hex[:6]
+    officer = headers(stack, "officer", "PUPR-KOTA")
+    case = Case(client, es, stack, title=f"Jalan Kenanga {marker} berlubang", address="Jl. Kenanga No. 14",
+                description=f"Lubang di Jalan Kenanga {marker} depan rumah saya, Rahmat Hidayat, makin lebar.")
+    case.staff(officer, type="acknowledge")
+    case.staff(officer, type="resolve", resolution="Lubang sudah ditambal dengan aspal.")
+    public_before = wait_for(lambda: es.get(index=stack.indices.public_cases, id=case.id)["_source"], "published")
+    erased = subprocess.run([sys.executable, "-m", "aduan.cli", "privacy", "erase", case.id, "--reason",
+                             "permintaan uji peramban"], env=settings_env(stack), capture_output=True, text=True,
+                            timeout=120)
+    assert erased.returncode == 0 and "shows it erased" in erased.stdout, erased.stdout + erased.stderr
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(30_000)
+    page.goto(f"{stack.base_url}/petugas/masuk")
+    page.get_by_label("Nama pengguna").fill(username)
+    page.get_by_label("Kata sandi").fill(password)
+    page.get_by_role("button", name="Masuk").click()
+    page.wait_for_url("**/petugas")
+    page.goto(f"{stack.base_url}/petugas/kasus/{case.id}")
+    assert "Data pribadi pelapor telah dihapus" in page.locator("#reporter").inner_text()
+    assert page.locator("#description").inner_text() == "[dihapus]"
+    body = page.locator("body").inner_text()
+    assert "Rahmat" not in body and "081273001234" not in body and "Kenanga No. 14" not in body
+    assert "Data pribadi dihapus" in page.locator("#timeline").inner_text()
+    page.screenshot(path=str(artifacts / "officer-case-erased.png"), full_page=True)
+
+    page.goto(f"{stack.base_url}/kasus/{case.id}")
+    public_text = page.locator("body").inner_text()
+    assert public_before["resolution"] in public_text and "[dihapus]" not in public_text
+    assert "Rahmat" not in public_text
+    page.screenshot(path=str(artifacts / "public-case-erased.png"), full_page=True)
+    page.close()
