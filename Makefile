@@ -24,10 +24,13 @@ $(STAMP): pyproject.toml $(LOCK)
 
 install: $(STAMP) ## make the virtual environment from requirements.lock and install Aduan into it
 
-lock: | $(STAMP) ## regenerate requirements.lock from pyproject.toml (keeps pins; LOCK_ARGS=--upgrade for newest)
+lock: | $(STAMP) ## regenerate requirements.lock (and the image's requirements-runtime.lock) from pyproject.toml (keeps pins; LOCK_ARGS=--upgrade for newest)
 	$(BIN)/uv pip compile pyproject.toml --quiet --extra dev --python-version 3.11 \
 	  --python-platform x86_64-unknown-linux-gnu --generate-hashes --custom-compile-command 'make lock' \
 	  -o $(LOCK) $(LOCK_ARGS)
+	$(BIN)/uv pip compile pyproject.toml --quiet --extra postgres --python-version 3.11 \
+	  --python-platform x86_64-unknown-linux-gnu --generate-hashes --custom-compile-command 'make lock' \
+	  -c $(LOCK) -o requirements-runtime.lock
 
 audit: install ## pip-audit of requirements.lock, accepted advisories in audit-exceptions.txt (AUDIT_ARGS="-s osv")
 	deploy/local/audit.sh $(LOCK) audit-exceptions.txt $(AUDIT_ARGS)

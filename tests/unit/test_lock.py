@@ -125,3 +125,19 @@ def test_every_accepted_audit_exception_gives_a_reason():
             vuln, _, reason = line.strip().partition(" ")
             assert re.fullmatch(r"(PYSEC|GHSA|CVE|OSV)-[\w-]+", vuln), line
             assert len(reason.strip()) > 20, f"{vuln}: say why it is accepted"
+
+
+def test_the_images_runtime_lock_is_the_test_locks_pins_and_hashed():
+    """requirements-runtime.lock (the Dockerfile installs it): the runtime dependencies and the postgres extra,
+    each at the pin requirements.lock has (which the tests run on), every pin hashed, no URL."""
+    runtime_text = (ROOT / "requirements-runtime.lock").read_text()
+    runtime, tested = parse_lock(runtime_text), parse_lock(LOCK.read_text())
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = [Requirement(r) for r in project["dependencies"] + project["optional-dependencies"]["postgres"]]
+    assert problems([r for r in wanted if r.marker is None or r.marker.evaluate({**TARGET, "extra": ""})],
+                    runtime) == []
+    assert {n: v for n, v in runtime.items() if n in tested and tested[n] != v} == {}
+    assert not re.search(r"--(index-url|extra-index-url|find-links|trusted-host)|://", runtime_text)
+    entries = [e for e in re.split(r"\n(?=\S)", runtime_text) if e.strip() and not e.startswith("#")]
+    assert entries and [e.split()[0] for e in entries if "--hash=sha256:" not in e] == []
+    assert "requirements-runtime.lock" in (ROOT / "deploy" / "docker" / "Dockerfile").read_text()

@@ -1220,7 +1220,9 @@ def test_dockerfile_base_is_pinned_and_multi_stage():
     assert set(bases) == {"python:3.11-slim-bookworm"}
     installs = " ".join(rest for keyword, rest in dockerfile() if keyword == "RUN" and "pip install" in rest)
     assert re.search(r"pip install (\S+ )*\.( |$)", installs), "install the project from pyproject.toml"
-    assert "psycopg[binary]" in installs
+    # The locked runtime set, hashed (tests/unit/test_lock.py checks the lock), with the PostgreSQL driver in it.
+    assert "--require-hashes -r requirements-runtime.lock" in installs and "--no-deps ." in installs
+    assert re.search(r"^psycopg-binary==", (ROOT / "requirements-runtime.lock").read_text(), re.M)
     assert any(k == "COPY" and "--from=" in rest for k, rest in final_stage()), "the runtime copies the venv"
 
 
