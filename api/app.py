@@ -27,7 +27,7 @@ from api.photo_sweep import sweep_periodically
 from api.photos import PhotoStore
 from api.ratelimit import submission_limiter
 from api.receipts import Receipts
-from api.routes import auth, complaints, health, officer, open311, public, reference
+from api.routes import auth, complaints, health, officer, open311, open_data, public, reference
 from api.schemas import ComplaintCreate
 from config.connections import es_options
 from config.jurisdiction_file import load_jurisdiction
@@ -103,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(complaints.router)
     app.include_router(officer.router)
     app.include_router(public.router)
+    app.include_router(open_data.router)
     app.include_router(open311.router)
     app.include_router(auth.router)
     app.openapi = lambda: _openapi_with_complaint_schema(app)

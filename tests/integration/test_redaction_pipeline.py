@@ -100,3 +100,35 @@ def test_nothing_planted_is_in_search_results_or_open311(published, client):
     text = "\n".join(outputs)
     for _, item in cases:
         assert leaks(item, text) == [], item.text
+
+
+def test_nothing_planted_is_in_the_open_data(published, client):
+    """/data/kasus.csv holds every published case, parsed as CSV, with none of what was planted; /data/kinerja.csv
+    holds the scorecards."""
+    import csv
+    import io
+
+    from api.routes.open_data import CASE_COLUMNS, SCORECARD_COLUMNS
+
+    marker, cases = published
+    answer = client.get("/data/kasus.csv")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
+    assert 'filename="kasus.csv"' in answer.headers["content-disposition"]
+    assert "licenses/by/4.0" in answer.headers["link"]
+    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    assert tuple(rows[0]) == CASE_COLUMNS
+    ours = {r["tracking_id"]: r for r in rows if marker in r["description"]}
+    assert ours.keys() == {case_id for case_id, _ in cases}
+    assert len({r["tracking_id"] for r in rows}) == len(rows)  # one row a case, however many pages
+    assert all(r["status"] == "resolved" and r["district_name"] and r["agency_name"] for r in ours.values())
+    for _, item in cases:
+        assert leaks(item, answer.text) == [], item.text
+    assert "Rahasia" not in answer.text and "petugas-redaksi" not in answer.text
+
+    scorecards = client.get("/data/kinerja.csv")
+    assert scorecards.status_code == 200
+    table = list(csv.DictReader(io.StringIO(scorecards.text)))
+    assert tuple(table[0]) == SCORECARD_COLUMNS
+    (pupr,) = [r for r in table if r["code"] == "PUPR-KOTA"]
+    assert int(pupr["received"]) >= len(cases) and pupr["name"].startswith("Dinas Pekerjaan Umum")
+    assert client.get("/data/kinerja.csv", params={"group": "regency"}).text.startswith("code,name,rank")
