@@ -90,10 +90,11 @@ async def accept_complaint(services, body: ComplaintCreate, uploads: list[tuple[
     scope = f"{channel}/{client or ''}"
     request_id = body.client_request_id
     case_id = services.intake.case_id_for(f"{scope}/{request_id}/{content}" if request_id else None)
-    if request_id and await asyncio.to_thread(services.intake.erased, case_id):
+    if not await asyncio.to_thread(services.intake.claim, case_id):
         # The same submission as a case whose personal data was erased: a case of its own, never that one's
         # (whose photos and texts are gone for good); its retries are one case too.
         case_id = services.intake.case_id_for(f"{scope}/{request_id}/{content}/after-erasure")
+        await asyncio.to_thread(services.intake.claim, case_id)
     for i, (filename, data) in enumerate(uploads):
         try:
             await asyncio.to_thread(services.photos.save, case_id, data, filename)

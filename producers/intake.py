@@ -38,9 +38,10 @@ class Intake:
             return case_id_for_request(self._prefix, idempotency_key)
         return case_id_from_bytes(self._prefix, os.urandom(8))
 
-    def erased(self, case_id: str) -> bool:
-        """Whether the case of this id had its personal data erased (a submission sent again long after)."""
-        return self._sealer.erased(case_id)
+    def claim(self, case_id: str) -> bool:
+        """Make the case's data key (a database write: call it off the event loop); False when the case of
+        this id had its personal data erased (its submission sent again long after)."""
+        return self._sealer.claim(case_id)
 
     async def submit(self, case_id: str, complaint: Complaint, now: datetime | None = None) -> Receipt:
         """Returns once Kafka confirmed the submission; raises `NotConfirmed` otherwise."""

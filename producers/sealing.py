@@ -90,9 +90,10 @@ class KeyErased(Exception):
 
 
 class DataKeys(Protocol):
-    def key_for(self, key_id: str, create: bool = False) -> bytes | None:
+    def key_for(self, key_id: str, create: bool = False, fresh: bool = False) -> bytes | None:
         """The data key of `key_id` (a case id), made first when `create` and missing; None when missing;
-        KeyErased when it was destroyed (never made again)."""
+        KeyErased when it was destroyed (never made again). `fresh`: asked of the store itself, not of a copy
+        this process keeps (an erasure made elsewhere a moment ago counts)."""
 
     def erase(self, key_id: str) -> bool:
         """Destroy the key of `key_id` for good, and mark it so: True when a key was destroyed, False when
@@ -100,9 +101,6 @@ class DataKeys(Protocol):
 
     def forget(self, key_id: str) -> None:
         """Drop this process's copy of the key of `key_id` (its erasure was seen)."""
-
-    def is_erased(self, key_id: str) -> bool:
-        """Whether the key of `key_id` was destroyed, asked of the store itself (no cached copy)."""
 
 
 _data_keys = Table(
@@ -132,8 +130,8 @@ class SqlDataKeys:
         self._size, self._ttl = cache_size, ttl_s
         self._lock = threading.Lock()
 
-    def key_for(self, key_id: str, create: bool = False) -> bytes | None:
-        key = self._cached(key_id)
+    def key_for(self, key_id: str, create: bool = False, fresh: bool = False) -> bytes | None:
+        key = None if fresh else self._cached(key_id)
         if key is None:
             key = self._read(key_id)
             if key is None and create:
@@ -167,12 +165,6 @@ class SqlDataKeys:
     def forget(self, key_id: str) -> None:
         with self._lock:
             self._cache.pop(key_id, None)
-
-    def is_erased(self, key_id: str) -> bool:
-        erased = self._read(key_id) == _GONE
-        if erased:
-            self.forget(key_id)
-        return erased
 
     def key_state(self, key_id: str) -> str:
         """"live", "erased" or "none" (never made), read from the store."""
@@ -340,10 +332,15 @@ class Sealer:
         if forget is not None:
             forget(key_id)
 
-    def erased(self, key_id: str) -> bool:
-        """Whether `key_id`'s data key was destroyed (its case's personal data erased), asked of the key store
-        itself: an erasure made by another process a moment ago counts."""
-        return self.keys.is_erased(key_id)
+    def claim(self, key_id: str) -> bool:
+        """Make `key_id`'s data key now, if it has none (intake: before the case's photos are stored, so the
+        submission's own sealing finds it at hand); False when it was destroyed, its case's personal data
+        erased. Asked of the key store itself: an erasure made by another process a moment ago counts."""
+        try:
+            self.keys.key_for(key_id, create=True, fresh=True)
+        except KeyErased:
+            return False
+        return True
 
     def seal_event(self, event: dict[str, Any]) -> dict[str, Any]:
         """A copy of `event` (its JSON form) with its personal fields sealed."""
@@ -458,7 +455,7 @@ class MemoryDataKeys:
     def __init__(self) -> None:
         self.keys: dict[str, bytes | None] = {}  # None: destroyed
 
-    def key_for(self, key_id: str, create: bool = False) -> bytes | None:
+    def key_for(self, key_id: str, create: bool = False, fresh: bool = False) -> bytes | None:
         if key_id not in self.keys and create:
             self.keys[key_id] = os.urandom(32)
         if key_id in self.keys and self.keys[key_id] is None:
@@ -473,8 +470,6 @@ class MemoryDataKeys:
     def forget(self, key_id: str) -> None:
         pass
 
-    def is_erased(self, key_id: str) -> bool:
-        return key_id in self.keys and self.keys[key_id] is None
 
 
 def sealer_for(settings) -> Sealer:
