@@ -46,6 +46,7 @@ from producers.intake import CommandSender
 from producers.kafka import EventProducer
 from producers.sealing import Sealer, SqlDataKeys
 from search.documents import case_from_document
+from search.indices import index_version
 
 log = logging.getLogger(__name__)
 RETENTION = "retention"  # the actor of the retention job's erasures, in the audit trail and the log
@@ -208,7 +209,6 @@ async def sweep_photos(settings: Settings, dry_run: bool, say) -> Any:
 
 # -- erasure ------------------------------------------------------------------------------------------
 
-ERASED_KEY = "erased"  # what keys.erase said: a key destroyed now
 PENDING_WINDOW = timedelta(days=30)  # unfinished erasures are looked for among keys destroyed this recently
 PENDING_GRACE = timedelta(minutes=2)  # ... and not before the workers had time to show them
 
@@ -255,16 +255,19 @@ class Eraser:
                                "the photos are stored (the API's host or pod)")
 
     async def erase(self, case_id: str, actor: str, reason: str, basis: Literal["request", "retention"],
-                    detail: str, wait_s: float = 0.0, now: datetime | None = None) -> Erased:
+                    detail: str, wait_s: float = 0.0, now: datetime | None = None, case: Case | None = None
+                    ) -> Erased:
+        """`case`: the case as the index has it, when the caller read it already."""
         now = now or datetime.now(UTC)
         self.check_media()
-        case = await self._case(case_id)  # read before the key goes: the public texts, if none are recorded
+        if case is None:
+            case = await self._case(case_id)  # read before the key goes: the public texts, if none are recorded
         await asyncio.to_thread(self.audit.record, actor, ERASE, case_id, reason, detail, now)
         had = await asyncio.to_thread(self.keys.key_state, case_id)
         await asyncio.to_thread(self.keys.erase, case_id)
         photos = await asyncio.to_thread(self.photos.delete_case, case_id)
         await asyncio.to_thread(self._forget_submission, case_id)
-        await self._announce(case_id, case, RETENTION if basis == RETENTION else actor, basis, now)
+        await self._announce(case_id, case, actor, basis, now)
         await self._drop_stale_copies(case_id)
         shown = await self._shown_erased(case_id, wait_s)
         key = {"live": "destroyed", "erased": "destroyed before", "none": "none"}[had]
@@ -302,9 +305,9 @@ class Eraser:
             found = await self._es.indices.get(index=f"{alias}-v*", allow_no_indices=True, ignore_unavailable=True)
         except NotFoundError:
             return
-        newest = max((_version(name) for name in current), default=0)
+        newest = max((index_version(name) or 0 for name in current), default=0)
         for name in found:
-            if name not in current and 0 < _version(name) < newest:
+            if name not in current and 0 < (index_version(name) or 0) < newest:
                 with contextlib.suppress(NotFoundError):
                     await self._es.delete(index=name, id=case_id, refresh=False)
 
@@ -352,20 +355,16 @@ class Eraser:
         return out
 
 
-def _version(index: str) -> int:
-    number = index.rsplit("-v", 1)[-1]
-    return int(number) if number.isdigit() else 0
-
-
 async def erase_case(settings: Settings, tracking_id: str, actor: str, reason: str, wait_s: float,
                      audit: AuditLog | None = None) -> Erased:
     """`aduan privacy erase`: one case, at a data subject's (or an authority's) request."""
     case_id = case_id_of(tracking_id)
-    await read_case_document(settings, case_id)  # an unknown tracking id is refused before anything is done
+    # An unknown tracking id is refused here, in plain words, before anything is done.
+    case, _, _ = await read_case_document(settings, case_id)
     eraser = Eraser(settings, audit)
     try:
         return await eraser.erase(case_id, actor, reason, "request",
-                                  f"command line, os user {os_user()}", wait_s=wait_s)
+                                  f"command line, os user {os_user()}", wait_s=wait_s, case=case)
     finally:
         await eraser.close()
 

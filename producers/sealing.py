@@ -285,9 +285,7 @@ class Sealer:
         opened = self.open(key_id, context, envelope)
         if opened is None:
             names = envelope.get("f") if isinstance(envelope, dict) else None
-            if not isinstance(names, list):
-                names = legacy
-            return {name: erased_value(name) for name in names if isinstance(name, str)}
+            return _erased(n for n in (names if isinstance(names, list) else legacy) if isinstance(n, str))
         return opened
 
     def _open_complaint(self, key_id: str, context: str, complaint: dict[str, Any]) -> dict[str, Any]:
@@ -296,7 +294,7 @@ class Sealer:
         complaint = dict(complaint)
         opened = self.open(key_id, context, complaint.pop(SEALED))
         if opened is None:
-            opened = {name: erased_value(name) for name in COMPLAINT_FIELDS if name not in complaint}
+            opened = _erased(n for n in COMPLAINT_FIELDS if n not in complaint)
         complaint.update(opened)
         return complaint
 
@@ -328,9 +326,7 @@ class Sealer:
             raise ValueError(f"not an event: {exc!r}") from None
 
     def forget(self, key_id: str) -> None:
-        forget = getattr(self.keys, "forget", None)
-        if forget is not None:
-            forget(key_id)
+        self.keys.forget(key_id)
 
     def claim(self, key_id: str) -> bool:
         """Make `key_id`'s data key now, if it has none (intake: before the case's photos are stored, so the
@@ -413,7 +409,7 @@ class Sealer:
         state = dict(state)
         personal = self.open(state["case_id"], "state", state.pop(SEALED))
         if personal is None:  # erased: what is not in clear was sealed
-            personal = {"complaint": {n: erased_value(n) for n in COMPLAINT_FIELDS if n not in state["complaint"]},
+            personal = {"complaint": _erased(n for n in COMPLAINT_FIELDS if n not in state["complaint"]),
                         "timeline": {str(i): ERASED for i, entry in enumerate(state["timeline"])
                                      if "text" not in entry},
                         **{n: ERASED for n in STATE_FIELDS if n not in state}}
@@ -442,6 +438,11 @@ class Sealer:
         record = dict(record)
         record.update(self._open_named(DEAD_LETTERS, f"dead-letter/{record['failed_at']}", record.pop(SEALED)))
         return record
+
+
+def _erased(names: Iterable[str]) -> dict[str, Any]:
+    """Each field of `names` as it is once its key is destroyed (domain/erasure.py)."""
+    return {name: erased_value(name) for name in names}
 
 
 def _take(data: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:

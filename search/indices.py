@@ -67,10 +67,16 @@ def cases_index_body(shards: int, replicas: int, mappings: dict[str, Any] = CASE
     }
 
 
+def index_version(index: str) -> int | None:
+    """The number of a concrete index named alias-vN; None for another name."""
+    number = index.rsplit("-v", 1)[-1]
+    return int(number) if "-v" in index and number.isdigit() else None
+
+
 def versions_of(es: Elasticsearch, alias: str) -> dict[str, int]:
     """The concrete indices behind `alias`'s name (alias-v1, alias-v2, ...) and their numbers."""
     found = es.indices.get(index=f"{alias}-v*", allow_no_indices=True, ignore_unavailable=True)
-    return {name: int(name.rsplit("-v", 1)[1]) for name in found if name.rsplit("-v", 1)[1].isdigit()}
+    return {name: version for name in found if (version := index_version(name)) is not None}
 
 
 def create_next_index(es: Elasticsearch, alias: str, shards: int = 1, replicas: int = 0,

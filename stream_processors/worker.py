@@ -112,7 +112,7 @@ def build_worker(settings: Settings, jurisdiction: Jurisdiction, role: str = "al
     if role in ("all", "projection"):
         ProjectionAgent(settings, jurisdiction, topics.events, dead_letters, metrics, sealer).register(app)
     for job in jobs:
-        register_job(app, job, f"{type(job).__name__}")
+        register_job(app, job, type(job).__name__)
     FetchWatch(app).register()
     Watchdog(app, settings.worker_stall_timeout_s).register()
     metrics.register(app, settings.api_host, settings.worker_metrics_port,

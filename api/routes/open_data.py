@@ -15,7 +15,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from api.deps import ServicesDep
 from api.routes.public import read_scorecards
@@ -99,7 +99,7 @@ async def cases_csv(services: ServicesDep) -> StreamingResponse:
     return StreamingResponse(rows(), media_type="text/csv; charset=utf-8", headers=_headers("kasus.csv"))
 
 
-@router.get("/kinerja.csv", response_class=StreamingResponse,
+@router.get("/kinerja.csv", response_class=Response,
             responses={200: {"content": {"text/csv": {}}, "description": "one row per agency (or regency)"}})
 async def scorecards_csv(
     services: ServicesDep,
@@ -108,7 +108,7 @@ async def scorecards_csv(
                                                                   "months back)")] = None,
     until: Annotated[date | None, Query(alias="to", description="cases submitted on or before (default today)")
                      ] = None,
-) -> StreamingResponse:
+) -> Response:
     """The public scorecards as CSV, as /kinerja shows them: ranked rows first, then those with too few cases
     to rank (`rank` empty). Aggregates only. Columns: README, "Open data"."""
     found = await read_scorecards(services, group, since, until)
@@ -120,4 +120,4 @@ async def scorecards_csv(
                 r["breaches"], r["reopen_rate"], r["average_rating"], r["ratings"], found["from"], found["to"]]
 
     text = _csv([SCORECARD_COLUMNS, *(line(r) for r in found["rows"])])
-    return StreamingResponse(iter([text]), media_type="text/csv; charset=utf-8", headers=_headers("kinerja.csv"))
+    return Response(text, media_type="text/csv; charset=utf-8", headers=_headers("kinerja.csv"))
